@@ -1,0 +1,13 @@
+"""Ingest metrics. Labels are bounded: never a pupil, UPN, name or school."""
+
+from prometheus_client import Counter, Histogram
+
+MARKS_ACCEPTED = Counter("ingest_marks_accepted_total", "Marks acknowledged by the broker")
+MARKS_REJECTED = Counter("ingest_marks_rejected_total", "Rows refused", ["reason"])
+PUBLISH_SECONDS = Histogram(
+    "ingest_publish_seconds",
+    "Time from first send to the broker's last ack for a request",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+BATCH_ROWS = Histogram("ingest_batch_rows", "Rows per request", buckets=(1, 10, 50, 100, 500, 1000, 2500, 5000))
+BROKER_UNAVAILABLE = Counter("ingest_broker_unavailable_total", "Requests answered 503 because the broker failed")

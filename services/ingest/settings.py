@@ -1,0 +1,21 @@
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INGEST_")
+
+    host: str = Field("127.0.0.1", description="Listen address")
+    port: int = Field(8001, description="Listen port")
+    pseudonym_key: SecretStr = Field(description="Key of the keyed hash that turns a UPN into a pupil id")
+    publish_timeout_s: float = Field(10.0, description="How long to wait for the broker to acknowledge a batch")
+    retry_after_s: int = Field(5, description="Retry-After sent with 503 when the broker is unreachable")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

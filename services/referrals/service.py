@@ -1,0 +1,80 @@
+"""What referrals does with each event. The consumer loop commits after each call."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from services.referrals.models import Alert, Case, Outbox, PupilIdentity
+from shared import topics
+from shared.events import PupilIdentity as IdentityEvent
+from shared.events import ReferralEvent, RiskAlert, Transition
+
+
+def record_alert(session: Session, alert: RiskAlert) -> None:
+    """Idempotent: the same transition twice changes nothing; a pupil has one open case."""
+    row = session.get(Alert, alert.alert_id)
+    if row is not None and row.status == alert.transition and row.band == alert.band:
+        return
+    if row is None:
+        row = Alert(
+            alert_id=alert.alert_id,
+            pupil_id=alert.pupil_id,
+            school_urn=alert.school_urn,
+            rule=alert.rule,
+            episode=alert.episode,
+            status=alert.transition,
+            band=alert.band,
+            reasons=alert.reasons,
+            figures=alert.figures,
+            raised_at=alert.occurred_at,
+            updated_at=alert.occurred_at,
+        )
+        session.add(row)
+    else:
+        row.status, row.band, row.updated_at = alert.transition, alert.band, alert.occurred_at
+        row.reasons, row.figures = alert.reasons, alert.figures
+    if alert.transition is Transition.RAISED and row.case_id is None:
+        row.case_id = _link_to_case(session, alert)
+
+
+def _link_to_case(session: Session, alert: RiskAlert) -> int:
+    case = session.exec(select(Case).where(Case.pupil_id == alert.pupil_id, Case.status == "open")).first()
+    kind = "alert_linked"
+    if case is None:
+        case = Case(pupil_id=alert.pupil_id, school_urn=alert.school_urn, routes=list(alert.routes))
+        kind = "case_opened"
+    else:
+        case.routes = sorted(set(case.routes) | set(alert.routes))
+    session.add(case)
+    session.flush()
+    event = ReferralEvent(
+        kind=kind,
+        case_id=case.id,
+        alert_id=alert.alert_id,
+        pupil_id=alert.pupil_id,
+        school_urn=alert.school_urn,
+        rule=alert.rule,
+        routes=case.routes,
+    )
+    session.add(
+        Outbox(
+            dedupe_key=f"{kind}:{alert.alert_id}",
+            topic=topics.REFERRAL_EVENTS.name,
+            key=alert.pupil_id,
+            payload=event.model_dump_json(),
+        )
+    )
+    return case.id
+
+
+def record_identity(session: Session, identity: IdentityEvent) -> None:
+    session.merge(
+        PupilIdentity(
+            pupil_id=identity.pupil_id,
+            school_urn=identity.school_urn,
+            upn=identity.upn,
+            given_name=identity.given_name,
+            family_name=identity.family_name,
+            date_of_birth=identity.date_of_birth,
+        )
+    )

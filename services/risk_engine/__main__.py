@@ -1,0 +1,21 @@
+"""python -m services.risk_engine: run one faust worker."""
+
+from __future__ import annotations
+
+import faust
+
+from services.risk_engine.app import create_app
+from services.risk_engine.settings import get_settings
+from shared.logging import logging_config
+from shared.settings import kafka_settings
+
+
+def main() -> None:
+    app = create_app(get_settings(), kafka_settings())
+    app.conf.logging_config = logging_config("risk_engine")  # JSON lines, like every service
+    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    worker.execute_from_commandline()
+
+
+if __name__ == "__main__":
+    main()

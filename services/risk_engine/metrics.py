@@ -1,0 +1,12 @@
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS = Counter("risk_engine_events_total", "Events consumed", ["topic", "outcome"])
+LATENCY = Histogram(
+    "risk_engine_processing_seconds",
+    "From the mark's creation at ingest to its alerts being sent",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+ALERTS = Counter("risk_engine_alerts_total", "Alert transitions emitted", ["rule", "transition"])
+DEAD_LETTERS = Counter("risk_engine_dead_letters_total", "Events sent to the dead-letter topic", ["topic"])
+PUPILS = Gauge("risk_engine_pupils", "Pupils held in this worker's state table")
+LAST_PROCESSED = Gauge("risk_engine_last_processed_timestamp_seconds", "When the last event was processed")

@@ -1,0 +1,1 @@
+"""The contract every service shares: events, topics, register codes, settings."""

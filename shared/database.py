@@ -1,0 +1,29 @@
+"""Engines for a service's own database (SQLite by default, PostgreSQL in production)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from sqlalchemy import Engine, event
+from sqlmodel import SQLModel, create_engine
+
+
+def make_engine(url: str, tables: Iterable[type[SQLModel]]) -> Engine:
+    """Connect and create this service's tables (only its own, though SQLModel shares one metadata)."""
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+    else:
+        engine = create_engine(url, pool_pre_ping=True)
+    SQLModel.metadata.create_all(engine, tables=[table.__table__ for table in tables])
+    return engine
+
+
+def _sqlite_pragmas(connection, _record) -> None:
+    # WAL lets the API read while the consumer writes.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,168 @@
+"""The wire contract: one pydantic model per event, shared by producers and consumers.
+
+JSON on the wire with `schema_version`; readers ignore unknown fields; within a
+version only optional fields are added. Pupil ids are pseudonymous everywhere
+except on `PupilIdentity`, which only the referrals service reads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from typing import Literal
+from uuid import uuid4
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    schema_version: int = Field(1, description="Bumped only for incompatible changes")
+    event_id: str = Field(default_factory=lambda: uuid4().hex, description="Unique per event")
+    occurred_at: AwareDatetime = Field(default_factory=utcnow, description="When the event was made (UTC)")
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class Session(enum.StrEnum):
+    AM = "AM"
+    PM = "PM"
+
+
+class AttendanceMark(Event):
+    """One register mark. Identity is (school, pupil, date, session); the latest
+    `recorded_at` wins, so a correction supersedes whatever order marks arrive in."""
+
+    pupil_id: str = Field(description="Pseudonymous pupil id (keyed hash of the UPN)")
+    school_urn: str = Field(description="The school's 6-digit URN")
+    date: dt.date
+    session: Session
+    code: str = Field(description="Statutory register code from shared/register_codes.toml")
+    minutes_late: int | None = Field(None, description="Minutes late, for L and U")
+    recorded_at: AwareDatetime = Field(description="When the MIS recorded this code")
+
+    @property
+    def session_key(self) -> str:
+        """The slot this mark fills; a later mark for the same slot corrects it."""
+        return f"{self.school_urn}|{self.date.isoformat()}|{self.session}"
+
+
+class SenStatus(enum.StrEnum):
+    NONE = "none"
+    SEN_SUPPORT = "K"
+    EHC_PLAN = "E"
+
+
+class Characteristics(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    fsm: bool = False
+    sen: SenStatus = SenStatus.NONE
+    eal: bool = False
+    child_in_need: bool = False
+    child_protection: bool = False
+    looked_after: bool = False
+    young_carer: bool = False
+
+
+class PupilContext(Event):
+    """What the risk engine may know about a pupil: no name, UPN or birth date."""
+
+    pupil_id: str
+    school_urn: str
+    year_group: int = Field(ge=-2, le=14, description="National curriculum year; R is 0, nursery -1/-2")
+    admission_date: dt.date
+    leaving_date: dt.date | None = None
+    characteristics: Characteristics = Characteristics()
+    area_code: str | None = Field(None, description="Area for place-based reporting, e.g. an LSOA code")
+
+
+class PupilIdentity(Event):
+    """Who the child is. Travels only on `pupil.identity`, read only by referrals."""
+
+    pupil_id: str
+    school_urn: str
+    upn: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    name: str = Field(description="autumn, spring or summer")
+    start: dt.date
+    end: dt.date
+    half_term_start: dt.date | None = None
+    half_term_end: dt.date | None = None
+
+
+class SchoolCalendar(Event):
+    school_urn: str
+    academic_year: str = Field(description="e.g. 2025/26")
+    terms: list[Term]
+    closures: list[dt.date] = Field(default_factory=list, description="INSET days, bank holidays")
+
+
+class Transition(enum.StrEnum):
+    RAISED = "raised"
+    ESCALATED = "escalated"
+    RESOLVED = "resolved"
+
+
+def alert_id_for(pupil_id: str, rule: str, episode: int) -> str:
+    """Deterministic, so a replay or duplicate can never open a second case."""
+    return hashlib.sha256(f"{pupil_id}|{rule}|{episode}".encode()).hexdigest()[:32]
+
+
+class RiskAlert(Event):
+    alert_id: str = Field(description="sha256(pupil, rule, episode); same for every transition of an episode")
+    pupil_id: str
+    school_urn: str
+    rule: str
+    episode: int = Field(ge=1)
+    transition: Transition
+    band: str | None = Field(None, description="Band reached, for rules that escalate")
+    reasons: list[str] = Field(description="Plain-English reasons staff can read")
+    figures: dict[str, float] = Field(description="The numbers behind the reasons")
+    routes: list[str] = Field(default_factory=list, description="Default interventions for the rule")
+
+
+class PupilAttendance(Event):
+    """Compacted snapshot of a pupil's year-to-date figures."""
+
+    pupil_id: str
+    school_urn: str
+    possible: int
+    attended: int
+    authorised: int
+    unauthorised: int
+    attendance_rate: float
+    absence_rate: float
+    last_date: dt.date | None
+
+
+class ReferralEvent(Event):
+    kind: Literal["case_opened", "alert_linked", "case_closed"]
+    case_id: int
+    alert_id: str
+    pupil_id: str
+    school_urn: str
+    rule: str
+    routes: list[str] = Field(default_factory=list)
+
+
+class DeadLetter(Event):
+    source_topic: str
+    partition: int
+    offset: int
+    reason: str
+    payload: str = Field(description="The undecodable bytes, decoded as UTF-8 with replacement")

@@ -1,0 +1,93 @@
+"""Kafka helpers shared by every service: producer, consumer, topic creation, dead letters.
+
+Every producer sets acks=all and idempotence explicitly (client defaults differ).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka.admin import NewTopic
+from kafka.consumer.fetcher import ConsumerRecord
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
+
+from shared import events
+from shared.settings import KafkaSettings
+from shared.topics import REGISTRY, Topic
+
+log = logging.getLogger(__name__)
+
+
+def make_producer(settings: KafkaSettings, client_id: str, max_block_ms: int = 5_000) -> KafkaProducer:
+    return KafkaProducer(
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=2,
+        request_timeout_ms=settings.request_timeout_ms,
+        max_block_ms=max_block_ms,
+    )
+
+
+def make_consumer(settings: KafkaSettings, group_id: str, topics: Iterable[Topic], client_id: str) -> KafkaConsumer:
+    """A consumer that commits only when told to, after its own database commit."""
+    return KafkaConsumer(
+        *(topic.name for topic in topics),
+        bootstrap_servers=settings.bootstrap_servers,
+        client_id=client_id,
+        group_id=group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        session_timeout_ms=settings.session_timeout_ms,
+        heartbeat_interval_ms=settings.heartbeat_interval_ms,
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        max_poll_records=500,
+    )
+
+
+def publish(producer: KafkaProducer, topic: Topic, event: events.Event):
+    """Send one event keyed by the registry; returns the future of its ack."""
+    return producer.send(topic.name, key=topic.key_of(event), value=event.to_bytes())
+
+
+@retry(
+    retry=retry_if_exception_type((KafkaError, OSError)),
+    wait=wait_exponential_jitter(initial=0.2, max=2),
+    stop=stop_after_delay(60),
+    before_sleep=before_sleep_log(log, logging.WARNING),
+    reraise=True,
+)
+def create_topics(settings: KafkaSettings, registry: Iterable[Topic] = REGISTRY) -> list[str]:
+    """Create every missing topic in the registry; waits (bounded) for the broker to answer."""
+    admin = KafkaAdminClient(bootstrap_servers=settings.bootstrap_servers, client_id="ews-admin")
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(
+                name=topic.name,
+                num_partitions=topic.partition_count(settings.pupil_partitions),
+                replication_factor=1,
+                topic_configs={"cleanup.policy": "compact"} if topic.compacted else {},
+            )
+            for topic in registry
+            if topic.name not in existing
+        ]
+        if missing:
+            # Another process may create one between list and create.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(missing)
+        return [topic.name for topic in missing]
+    finally:
+        admin.close()
+
+
+def dead_letter(record: ConsumerRecord, reason: str) -> events.DeadLetter:
+    payload = record.value.decode("utf-8", errors="replace") if record.value else ""
+    return events.DeadLetter(
+        source_topic=record.topic, partition=record.partition, offset=record.offset, reason=reason, payload=payload
+    )

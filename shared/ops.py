@@ -1,0 +1,25 @@
+"""/health and /metrics, the same on every service."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import FastAPI, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+
+def prometheus_text() -> tuple[bytes, str]:
+    return generate_latest(), CONTENT_TYPE_LATEST
+
+
+def add_operations_routes(app: FastAPI, service: str, healthy: Callable[[], bool] = lambda: True) -> None:
+    @app.get("/health", include_in_schema=False)
+    def health() -> JSONResponse:
+        ok = healthy()
+        return JSONResponse({"status": "ok" if ok else "degraded", "service": service}, status_code=200 if ok else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics_view() -> Response:
+        body, content_type = prometheus_text()
+        return Response(body, media_type=content_type)

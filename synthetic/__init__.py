@@ -1,0 +1,1 @@
+"""A seeded synthetic borough: schools, pupils, calendars and AM/PM marks."""

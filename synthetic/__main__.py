@@ -1,0 +1,53 @@
+"""python -m synthetic feed: publish a synthetic school year to ingest."""
+
+from __future__ import annotations
+
+import signal
+from typing import Annotated
+
+import httpx
+import typer
+
+from shared.logging import configure_logging
+from synthetic.feed import FeedPlan, IngestRefused, run_feed
+
+cli = typer.Typer(help="The synthetic borough.", no_args_is_help=True)
+
+
+@cli.callback()
+def main() -> None:
+    """Keeps `feed` a subcommand, so more can join it."""
+
+
+@cli.command()
+def feed(
+    ingest_url: Annotated[str, typer.Option(help="Base URL of the ingest API")] = "http://127.0.0.1:8001",
+    seed: Annotated[int, typer.Option(help="Same seed, same borough, same marks")] = FeedPlan.seed,
+    schools: Annotated[int, typer.Option(min=1, max=200)] = FeedPlan.schools,
+    pupils_per_school: Annotated[int, typer.Option(min=1, max=999)] = FeedPlan.pupils_per_school,
+    day_seconds: Annotated[
+        float, typer.Option(help="Wall seconds per school day (190 days a year)")
+    ] = FeedPlan.day_seconds,
+    stay: Annotated[
+        bool, typer.Option(help="Keep running when done (the local supervisor stops everything when one process exits)")
+    ] = False,
+) -> None:
+    """Send a school year of AM/PM marks through POST /v1/marks, day by day."""
+    configure_logging("synthetic-feed")
+    plan = FeedPlan(seed=seed, schools=schools, pupils_per_school=pupils_per_school, day_seconds=day_seconds)
+    try:
+        with httpx.Client(base_url=ingest_url, timeout=60) as client:
+            sent = run_feed(client, plan)
+    except IngestRefused as error:
+        typer.echo(f"ingest refused the feed: {error}", err=True)
+        raise typer.Exit(1) from error
+    except httpx.TransportError as error:
+        typer.echo(f"cannot reach ingest at {ingest_url}: {error}", err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"sent {sent} marks for {schools * pupils_per_school} pupils")
+    if stay:
+        signal.pause()
+
+
+if __name__ == "__main__":
+    cli()

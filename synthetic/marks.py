@@ -1,0 +1,119 @@
+"""AM/PM register marks, day by day, as an MIS would send them.
+
+Absence comes in spells (a renewal process: a spell starts on a present day with
+probability s and lasts a geometric number of days, mean SPELL_DAYS), so the
+share of days absent is s*L/(1+s*L); solving for s gives each pupil's daily start
+chance. Fridays, the run-up to breaks and later terms raise the chance; some `N`
+marks are corrected to `I` the next day, as when a parent calls in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from synthetic.borough import Pupil
+from synthetic.calendar import academic_year, school_days
+
+SPELL_DAYS = 1.8
+TERM_FACTOR = {"autumn": 0.93, "spring": 1.0, "summer": 1.06}
+WEEKDAY_FACTOR = (1.04, 0.95, 0.93, 0.96, 1.16)  # Friday about 20% above the midweek days
+PRE_BREAK_FACTOR = 1.12
+SPELL_CODES = (("I", 0.50), ("C", 0.06), ("E", 0.02), ("R", 0.02), ("T", 0.01), ("N", 0.13), ("O", 0.14), ("G", 0.12))
+FSM_SPELL_CODES = (
+    ("I", 0.40),
+    ("C", 0.05),
+    ("E", 0.04),
+    ("R", 0.01),
+    ("T", 0.01),
+    ("N", 0.17),
+    ("O", 0.19),
+    ("G", 0.13),
+)
+SINGLE_SESSION_SHARE = 0.06  # appointments (M) and arrivals after the register closed (U)
+LATE_CHANCE = 0.03
+CORRECTION_CHANCE = 0.35
+SCHOOL_DAYS = len(school_days(*academic_year()))
+
+
+@dataclass
+class _Spell:
+    days_left: int = 0
+    code: str = ""
+
+
+@dataclass
+class MarkGenerator:
+    pupils: list[Pupil]
+    seed: int
+    total_days: int
+    _rng: random.Random = field(init=False)
+    _spells: dict[str, _Spell] = field(init=False)
+    _pending_corrections: list[dict] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._rng = random.Random(self.seed + 1)
+        self._spells = {pupil.upn: _Spell() for pupil in self.pupils}
+        self._pending_corrections = []
+
+    def propensity(self, pupil: Pupil, day_index: int) -> float:
+        if pupil.decliner:
+            return 0.008 + 0.26 * (day_index / self.total_days) ** 2
+        return pupil.propensity
+
+    def day(self, date: dt.date, term: str, day_index: int, before_break: bool) -> list[dict]:
+        """Marks for one school day, then yesterday's corrections (later recorded_at)."""
+        rows, self._pending_corrections = self._pending_corrections, []
+        factor = TERM_FACTOR[term] * WEEKDAY_FACTOR[date.weekday()] * (PRE_BREAK_FACTOR if before_break else 1.0)
+        marks = []
+        for pupil in self.pupils:
+            marks.extend(self._pupil_day(pupil, date, min(0.95, self.propensity(pupil, day_index) * factor)))
+        return marks + rows
+
+    def _pupil_day(self, pupil: Pupil, date: dt.date, share_absent: float) -> list[dict]:
+        rng, spell = self._rng, self._spells[pupil.upn]
+        if spell.days_left == 0 and rng.random() < share_absent / (SPELL_DAYS * (1 - share_absent)):
+            spell.days_left = 1 + int(rng.expovariate(1 / (SPELL_DAYS - 1)))
+            table = FSM_SPELL_CODES if pupil.characteristics.fsm else SPELL_CODES
+            spell.code = rng.choices([code for code, _ in table], [weight for _, weight in table])[0]
+        if spell.days_left:
+            spell.days_left -= 1
+            codes = [spell.code, spell.code]
+        elif rng.random() < share_absent * SINGLE_SESSION_SHARE:
+            codes = ["U", "\\"] if rng.random() < 0.4 else ["/", "M"]
+        else:
+            codes = ["L" if rng.random() < LATE_CHANCE else "/", "\\"]
+        rows = []
+        for session, code in zip(("AM", "PM"), codes, strict=True):
+            row = _row(pupil, date, session, code, dt.time(9, 5) if session == "AM" else dt.time(13, 35))
+            if code == "L":
+                row["minutes_late"] = rng.randint(3, 25)
+            rows.append(row)
+            if code == "N" and rng.random() < CORRECTION_CHANCE:
+                self._pending_corrections.append(
+                    _row(pupil, date, session, "I", dt.time(10, 0), recorded_on=date + dt.timedelta(days=1))
+                )
+        return rows
+
+
+def _row(pupil: Pupil, date: dt.date, session: str, code: str, at: dt.time, recorded_on: dt.date | None = None) -> dict:
+    recorded = dt.datetime.combine(recorded_on or date, at, tzinfo=dt.UTC)
+    return {
+        "school_urn": pupil.school_urn,
+        "upn": pupil.upn,
+        "date": date.isoformat(),
+        "session": session,
+        "code": code,
+        "recorded_at": recorded.isoformat(),
+    }
+
+
+def school_year_marks(pupils: list[Pupil], seed: int, start_year: int = 2025) -> Iterator[tuple[dt.date, list[dict]]]:
+    """Each school day of the year with its marks (and the previous day's corrections)."""
+    days = school_days(*academic_year(start_year))
+    generator = MarkGenerator(pupils, seed, len(days))
+    for index, (day, term) in enumerate(days):
+        before_break = index + 1 < len(days) and (days[index + 1][0] - day).days > 3
+        yield day, generator.day(day, term, index, before_break)

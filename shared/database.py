@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Annotated
 
+from fastapi import Depends, Request
 from sqlalchemy import Engine, event
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import Session, SQLModel, create_engine
 
 
 def make_engine(url: str, tables: Iterable[type[SQLModel]]) -> Engine:
@@ -27,3 +29,12 @@ def _sqlite_pragmas(connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def request_session(request: Request) -> Iterator[Session]:
+    """One session per request, on the engine the app's lifespan put in `app.state.engine`."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(request_session)]

@@ -57,7 +57,7 @@ def publish(producer: KafkaProducer, topic: Topic, event: events.Event):
 
 @retry(
     retry=retry_if_exception_type((KafkaError, OSError)),
-    wait=wait_exponential_jitter(initial=0.2, max=2),
+    wait=wait_exponential_jitter(multiplier=0.2, max=2),
     stop=stop_after_delay(60),
     before_sleep=before_sleep_log(log, logging.WARNING),
     reraise=True,

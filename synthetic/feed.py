@@ -38,7 +38,7 @@ def _retryable(error: BaseException) -> bool:
 
 @retry(
     retry=retry_if_exception(_retryable),
-    wait=wait_exponential_jitter(initial=0.5, max=10),
+    wait=wait_exponential_jitter(multiplier=0.5, max=10),
     stop=stop_after_delay(300),
     before_sleep=before_sleep_log(log, logging.WARNING),
     reraise=True,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from typing import Annotated
 
-from fastapi import Depends, FastAPI, Request
-from sqlmodel import Session, select
+from fastapi import FastAPI
+from sqlmodel import Session
 
 from services.notifications import mailer, metrics
-from services.notifications.models import Delivery, DeliveryPublic
+from services.notifications.models import Delivery
+from services.notifications.routes import router
 from services.notifications.service import deliver_alert
 from services.notifications.settings import Settings
 from shared import events, topics
@@ -42,17 +42,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
 
     app = FastAPI(title="Notifications", version="1", lifespan=lifespan)
 
-    def get_session(request: Request):
-        with Session(request.app.state.engine) as session:
-            yield session
-
-    @app.get("/v1/deliveries", response_model=list[DeliveryPublic], summary="The delivery log (no personal data)")
-    def deliveries(session: Annotated[Session, Depends(get_session)], alert_id: str | None = None):
-        query = select(Delivery).order_by(Delivery.id)
-        if alert_id:
-            query = query.where(Delivery.alert_id == alert_id)
-        return session.exec(query).all()
-
+    app.include_router(router)
     add_operations_routes(app, "notifications", lambda: app.state.consumer.healthy)
 
     return app

@@ -36,7 +36,7 @@ def render_alert_email(alert: RiskAlert, settings: Settings) -> EmailMessage:
 
 @retry(
     retry=retry_if_exception_type((smtplib.SMTPException, OSError)),
-    wait=wait_exponential_jitter(initial=0.5, max=5),
+    wait=wait_exponential_jitter(multiplier=0.5, max=5),
     stop=stop_after_attempt(4),
     before_sleep=before_sleep_log(log, logging.WARNING),
     reraise=True,

@@ -6,11 +6,12 @@ import hashlib
 import secrets
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from services.referrals.models import Role, StaffMember
+from shared.database import SessionDep
 
 
 def hash_token(token: str) -> str:
@@ -26,14 +27,6 @@ def add_staff(engine: Engine, name: str, role: Role, school_urn: str | None) -> 
         session.add(StaffMember(name=name, role=role, school_urn=school_urn, token_hash=hash_token(token)))
         session.commit()
     return token
-
-
-def get_session(request: Request):
-    with Session(request.app.state.engine) as session:
-        yield session
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def current_staff(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> StaffMember:

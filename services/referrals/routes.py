@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 from sqlmodel import select
 
-from services.referrals.auth import SessionDep, StaffDep, visible_schools
+from services.referrals.auth import StaffDep, visible_schools
 from services.referrals.models import Alert, AlertPublic, AuditEntry, Case, CasePublic, PupilIdentity
 from services.referrals.schemas import CaseDetail
+from shared.database import SessionDep
 
 router = APIRouter(prefix="/v1")
 

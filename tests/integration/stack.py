@@ -1,0 +1,117 @@
+"""The real system for integration tests: embedded broker, the four services as processes, SMTP."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+from prometheus_client.parser import text_string_to_metric_families
+
+from infra.local.processes import service_commands, service_env
+
+PORT_SETTINGS = {
+    "ingest": "INGEST_PORT",
+    "risk_engine": "RISK_ENGINE_PORT",
+    "referrals": "REFERRALS_PORT",
+    "notifications": "NOTIFICATIONS_PORT",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, what: str, interval_s: float = 0.25) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(interval_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+
+
+class Inbox:
+    """aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+
+class Stack:
+    def __init__(self, data_dir: Path, bootstrap: str) -> None:
+        self.data_dir = data_dir
+        self.inbox = Inbox()
+        self.smtp = Controller(self.inbox, hostname="127.0.0.1", port=free_port())
+        self.ports = {name: free_port() for name in PORT_SETTINGS}
+        self.env = {
+            **os.environ,
+            **service_env(data_dir, bootstrap, self.smtp.port),
+            **{PORT_SETTINGS[name]: str(port) for name, port in self.ports.items()},
+        }
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, *names: str) -> None:
+        commands = service_commands()
+        for name in names or tuple(commands):
+            log = (self.data_dir / f"{name}.log").open("ab")
+            self.processes[name] = subprocess.Popen(
+                commands[name], stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path(__file__).parents[2]
+            )
+        for name in names or tuple(commands):
+            wait_until(lambda n=name: self.healthy(n), 60, f"{name} to be healthy")
+
+    def healthy(self, service: str) -> bool:
+        if self.processes[service].poll() is not None:
+            raise AssertionError(f"{service} exited:\n{self.log(service)}")
+        try:
+            return httpx.get(f"{self.url(service)}/health", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def metric(self, service: str, name: str, **labels: str) -> float:
+        """Sum of a metric's samples whose labels include `labels`."""
+        text = httpx.get(f"{self.url(service)}/metrics", timeout=5).text
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
+
+    def log(self, service: str) -> str:
+        path = self.data_dir / f"{service}.log"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    def __enter__(self) -> Stack:
+        self.smtp.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+        self.smtp.stop()

@@ -1,0 +1,82 @@
+"""A term of marks in through ingest; exactly one alert, case and email out for the pupil who slips."""
+
+import datetime as dt
+
+import httpx
+import pytest
+
+from services.referrals.app import open_database
+from services.referrals.auth import add_staff
+from services.referrals.models import Role
+from services.referrals.settings import Settings as ReferralsSettings
+from shared.upn import make_upn
+from synthetic.calendar import academic_year, school_days
+from tests.integration.stack import wait_until
+
+pytestmark = pytest.mark.integration
+
+SCHOOL = "123456"
+SLIPPING = make_upn(807, 4001, 18, 1)
+STEADY = make_upn(807, 4001, 18, 2)
+
+
+def autumn_term_marks() -> list[dict]:
+    """Autumn term: SLIPPING misses every fourth day (25%), STEADY one day in twenty (5%)."""
+    terms, closures = academic_year(2025)
+    days = [day for day, term in school_days(terms, closures) if term == "autumn"]
+    rows = []
+    for index, day in enumerate(days):
+        for upn, every in ((SLIPPING, 4), (STEADY, 20)):
+            absent = index % every == every - 1
+            for session, present in (("AM", "/"), ("PM", "\\")):
+                rows.append(
+                    {
+                        "school_urn": SCHOOL,
+                        "upn": upn,
+                        "date": day.isoformat(),
+                        "session": session,
+                        "code": "N" if absent else present,
+                        "recorded_at": dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC).isoformat(),
+                    }
+                )
+    return rows
+
+
+def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
+    token = add_staff(
+        open_database(ReferralsSettings(database_url=stack.env["REFERRALS_DATABASE_URL"])),
+        "Attendance lead",
+        Role.SCHOOL_STAFF,
+        SCHOOL,
+    )
+    stack.start()
+    rows = autumn_term_marks()
+    for start in range(0, len(rows), 100):
+        response = httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 100], timeout=30)
+        assert response.status_code == 202, response.text
+
+    def processed() -> float:
+        return stack.metric("risk_engine", "risk_engine_events_total", topic="attendance.marks")
+
+    wait_until(lambda: processed() >= len(rows), 60, "the risk engine to process every mark")
+    staff = {"Authorization": f"Bearer {token}"}
+    wait_until(
+        lambda: len(httpx.get(f"{stack.url('notifications')}/v1/deliveries").json()) >= 1, 30, "an email delivery"
+    )
+    # Resend the whole term: duplicates must change nothing downstream.
+    for start in range(0, len(rows), 500):
+        assert httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 500]).status_code == 202
+    wait_until(lambda: processed() >= 2 * len(rows), 60, "the risk engine to process the resent marks")
+    wait_until(lambda: stack.metric("referrals", "referrals_events_total", topic="risk.alerts") >= 1, 30, "referrals")
+
+    alerts = httpx.get(f"{stack.url('referrals')}/v1/alerts", headers=staff).json()
+    cases = httpx.get(f"{stack.url('referrals')}/v1/cases", headers=staff).json()
+    deliveries = httpx.get(f"{stack.url('notifications')}/v1/deliveries").json()
+    assert [(a["rule"], a["status"]) for a in alerts] == [("persistent_absence", "raised")]
+    assert alerts[0]["figures"]["absence_rate"] >= 0.1
+    assert len(cases) == 1 and cases[0]["pupil_id"] == alerts[0]["pupil_id"] and alerts[0]["case_id"] == cases[0]["id"]
+    assert [(d["alert_id"], d["status"]) for d in deliveries] == [(alerts[0]["alert_id"], "sent")]
+    assert len(stack.inbox.messages) == 1
+    email = stack.inbox.messages[0].decode()
+    assert "persistent absence" in email and f"attendance-lead-{SCHOOL}@" in email
+    assert SLIPPING not in email and STEADY not in email  # no identifiers in notifications

@@ -19,6 +19,7 @@ from services.referrals.app import open_database
 from services.referrals.auth import add_staff
 from services.referrals.models import Role
 from services.referrals.settings import Settings as ReferralsSettings
+from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.settings import EmbeddedBrokerSettings, data_settings, kafka_settings
 
@@ -77,6 +78,14 @@ def run(
         if broker is not None:
             broker.stop()
     raise typer.Exit(manager.returncode or 0)
+
+
+@cli.command()
+def topics() -> None:
+    """Create every registry topic that is missing on KAFKA_BOOTSTRAP_SERVERS (production set-up)."""
+    configure_logging("ews")
+    created = create_topics(kafka_settings())
+    typer.echo(f"created: {', '.join(created) or 'nothing, all topics exist'}")
 
 
 @cli.command()

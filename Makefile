@@ -1,0 +1,31 @@
+# The few commands a newcomer needs. `make help` lists them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: help install run test lint bench clean
+
+help: ## Show these commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+install: $(VENV)/.installed ## Create the virtualenv and install pinned dependencies
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+run: install ## Run everything locally: broker, four services, mail server, synthetic borough
+	$(BIN)/ews run
+
+test: install ## Lint, then every test (unit, contract, integration); exit 5 (no tests) counts as a pass
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+bench: install ## Run the benchmarks and print their figures
+	$(BIN)/python -m bench
+
+clean: ## Remove local data (broker storage, SQLite files, mail)
+	rm -rf data

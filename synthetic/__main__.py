@@ -8,8 +8,9 @@ from typing import Annotated
 import httpx
 import typer
 
+from services.ingest.connectors.client import IngestRefused, ingest_client
 from shared.logging import configure_logging
-from synthetic.feed import FeedPlan, IngestRefused, run_feed
+from synthetic.feed import FeedPlan, run_feed
 
 cli = typer.Typer(help="The synthetic borough.", no_args_is_help=True)
 
@@ -21,6 +22,9 @@ def main() -> None:
 
 @cli.command()
 def feed(
+    api_key: Annotated[
+        str, typer.Option(envvar="INGEST_API_KEY", help="Connector key scoped to the borough's schools")
+    ],
     ingest_url: Annotated[str, typer.Option(help="Base URL of the ingest API")] = "http://127.0.0.1:8001",
     seed: Annotated[int, typer.Option(help="Same seed, same borough, same marks")] = FeedPlan.seed,
     schools: Annotated[int, typer.Option(min=1, max=200)] = FeedPlan.schools,
@@ -36,12 +40,12 @@ def feed(
     configure_logging("synthetic-feed")
     plan = FeedPlan(seed=seed, schools=schools, pupils_per_school=pupils_per_school, day_seconds=day_seconds)
     try:
-        with httpx.Client(base_url=ingest_url, timeout=60) as client:
+        with ingest_client(ingest_url, api_key) as client:
             sent = run_feed(client, plan)
     except IngestRefused as error:
         typer.echo(f"ingest refused the feed: {error}", err=True)
         raise typer.Exit(1) from error
-    except httpx.TransportError as error:
+    except httpx.HTTPError as error:
         typer.echo(f"cannot reach ingest at {ingest_url}: {error}", err=True)
         raise typer.Exit(1) from error
     typer.echo(f"sent {sent} marks for {schools * pupils_per_school} pupils")

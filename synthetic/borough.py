@@ -63,6 +63,10 @@ class Pupil:
     decliner: bool
 
 
+def school_urns(schools: int) -> list[str]:
+    return [f"{110000 + index * 7:06d}" for index in range(schools)]
+
+
 def make_borough(
     seed: int, schools: int, pupils_per_school: int, start_year: int = 2025, calibration: Calibration = Calibration()
 ) -> tuple[list[School], list[Pupil]]:

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import logging
 import time
-from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import httpx
-from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 from tqdm import tqdm
 
-from synthetic.borough import make_borough
+from services.ingest.connectors.client import chunks, post_json, post_rows
+from synthetic.borough import Pupil, make_borough
+from synthetic.calendar import school_calendar
 from synthetic.marks import SCHOOL_DAYS, school_year_marks
 
-log = logging.getLogger(__name__)
+CALENDAR_FIELDS = {"school_urn", "academic_year", "terms", "closures"}
 
 
 @dataclass(frozen=True)
@@ -26,39 +25,28 @@ class FeedPlan:
     batch_rows: int = 2_000
 
 
-class IngestRefused(Exception):
-    """Ingest answered with an error that resending will not fix."""
-
-
-def _retryable(error: BaseException) -> bool:
-    if isinstance(error, httpx.HTTPStatusError):
-        return error.response.status_code in (429, 503)
-    return isinstance(error, httpx.TransportError)
-
-
-@retry(
-    retry=retry_if_exception(_retryable),
-    wait=wait_exponential_jitter(multiplier=0.5, max=10),
-    stop=stop_after_delay(300),
-    before_sleep=before_sleep_log(log, logging.WARNING),
-    reraise=True,
-)
-def post_rows(client: httpx.Client, path: str, rows: Sequence[dict]) -> None:
-    response = client.post(path, json=list(rows))
-    if response.status_code in (429, 503):
-        response.raise_for_status()
-    if response.status_code >= 400:
-        raise IngestRefused(f"{path} answered {response.status_code}: {response.text[:2000]}")
-
-
-def chunks(rows: list[dict], size: int) -> Iterator[list[dict]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def pupil_row(pupil: Pupil) -> dict:
+    return {
+        "school_urn": pupil.school_urn,
+        "upn": pupil.upn,
+        "given_name": pupil.given_name,
+        "family_name": pupil.family_name,
+        "date_of_birth": pupil.date_of_birth.isoformat(),
+        "year_group": pupil.year_group,
+        "admission_date": pupil.admission_date.isoformat(),
+        "characteristics": pupil.characteristics.model_dump(mode="json"),
+        "area_code": pupil.area_code,
+    }
 
 
 def run_feed(client: httpx.Client, plan: FeedPlan, progress: bool = True) -> int:
-    """Send a school year of marks day by day; returns how many rows were accepted."""
-    _, pupils = make_borough(plan.seed, plan.schools, plan.pupils_per_school)
+    """Send calendars and pupils, then a school year of marks day by day; returns marks accepted."""
+    schools, pupils = make_borough(plan.seed, plan.schools, plan.pupils_per_school)
+    for school in schools:
+        calendar = school_calendar(school.urn)
+        post_json(client, "/v1/calendars", calendar.model_dump(mode="json", include=CALENDAR_FIELDS))
+    for chunk in chunks([pupil_row(pupil) for pupil in pupils]):
+        post_rows(client, "/v1/pupils", chunk)
     sent = 0
     with tqdm(total=SCHOOL_DAYS * len(pupils) * 2, unit="mark", disable=not progress, desc="school year") as bar:
         started = time.monotonic()

@@ -7,6 +7,7 @@ import os
 import shlex
 import signal
 import sys
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -15,25 +16,51 @@ from honcho.printer import Printer
 
 from infra.local.broker import BrokerFailed, EmbeddedBroker
 from infra.local.processes import mailbox_command, service_commands, service_env
-from services.referrals.app import open_database
+from services.ingest.app import open_database as open_ingest
+from services.ingest.keys import issue_key
+from services.ingest.settings import KeyStoreSettings
+from services.referrals.app import open_database as open_referrals
 from services.referrals.auth import add_staff
 from services.referrals.models import Role
 from services.referrals.settings import Settings as ReferralsSettings
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.settings import EmbeddedBrokerSettings, data_settings, kafka_settings
+from synthetic.borough import school_urns
+from synthetic.feed import FeedPlan
 
 cli = typer.Typer(help="Attendance early warning: local commands.", no_args_is_help=True)
 
 
-def _demo_token(env: dict[str, str]) -> str:
-    """An LA-officer token for the demo, made once and kept in the data folder."""
-    path = data_settings().data_dir / "demo-la-officer.token"
+def _kept_secret(name: str, make: Callable[[], str]) -> str:
+    """A demo credential made once and kept (mode 600) in the data folder, never in the repository."""
+    path = data_settings().data_dir / name
     if not path.exists():
-        engine = open_database(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
-        path.write_text(add_staff(engine, "Demo LA officer", Role.LA_OFFICER, None))
+        path.write_text(make())
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _demo_credentials(env: dict[str, str]) -> tuple[str, str]:
+    """An LA-officer token for the staff API, and a connector key for the synthetic feed."""
+    staff = _kept_secret(
+        "demo-la-officer.token",
+        lambda: add_staff(
+            open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"])),
+            "Demo LA officer",
+            Role.LA_OFFICER,
+            None,
+        ),
+    )
+    connector = _kept_secret(
+        "demo-connector.key",
+        lambda: issue_key(
+            open_ingest(KeyStoreSettings(database_url=env["INGEST_DATABASE_URL"])),
+            "synthetic-borough",
+            school_urns(FeedPlan.schools),
+        ),
+    )
+    return staff, connector
 
 
 @cli.command()
@@ -53,7 +80,7 @@ def run(
         if broker is not None:
             broker.start()
         env = service_env(data_dir, kafka.bootstrap_servers, smtp_port)
-        token = _demo_token(env)
+        token, connector_key = _demo_credentials(env)
         manager = Manager(Printer(sys.stdout))
         process_env = {**os.environ, **env}
         manager.add_process("mail", shlex.join(mailbox_command(data_dir, smtp_port)), env=process_env)
@@ -61,7 +88,7 @@ def run(
             manager.add_process(name, shlex.join(command), env=process_env)
         if feed:
             command = [sys.executable, "-m", "synthetic", "feed", "--day-seconds", str(day_seconds), "--stay"]
-            manager.add_process("feed", shlex.join(command), env=process_env)
+            manager.add_process("feed", shlex.join(command), env={**process_env, "INGEST_API_KEY": connector_key})
         referrals_port = os.environ.get("REFERRALS_PORT", "8002")
         notifications_port = os.environ.get("NOTIFICATIONS_PORT", "8003")
         typer.echo(

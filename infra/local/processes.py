@@ -14,6 +14,7 @@ def service_env(data_dir: Path, bootstrap: str, smtp_port: int = 8025) -> dict[s
         "PYTHONUNBUFFERED": "1",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "INGEST_PSEUDONYM_KEY": pseudonym_key(data_dir),
+        "INGEST_DATABASE_URL": f"sqlite:///{data_dir / 'ingest.db'}",
         "REFERRALS_DATABASE_URL": f"sqlite:///{data_dir / 'referrals.db'}",
         "NOTIFICATIONS_DATABASE_URL": f"sqlite:///{data_dir / 'notifications.db'}",
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
@@ -34,7 +35,7 @@ def pseudonym_key(data_dir: Path) -> str:
 def service_commands() -> dict[str, list[str]]:
     python = sys.executable
     return {
-        "ingest": [python, "-m", "services.ingest"],
+        "ingest": [python, "-m", "services.ingest", "serve"],
         "risk_engine": [python, "-m", "services.risk_engine"],
         "referrals": [python, "-m", "services.referrals", "serve"],
         "notifications": [python, "-m", "services.notifications"],

@@ -1,67 +1,140 @@
-"""HTTP endpoints of ingest."""
+"""HTTP endpoints of ingest. Every one answers 202 only after the broker acknowledged."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Request
+from fastapi.exceptions import RequestValidationError
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
 
-from services.ingest import metrics
-from services.ingest.pseudonym import pupil_id_for
+from services.ingest import service
+from services.ingest.csv_marks import rows_from_csv
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import Accepted, MarkIn
+from services.ingest.schemas import Accepted, CalendarIn, MarkIn, PupilIn
+from services.ingest.security import ConnectorDep
 from services.ingest.settings import Settings
-from shared.events import AttendanceMark
-from shared.topics import MARKS
 
-router = APIRouter()
+MAX_ROWS = 5_000
+router = APIRouter(prefix="/v1")
+_mark_rows = TypeAdapter(list[MarkIn])
 
 
 def get_publisher(request: Request) -> Publisher:
     return request.app.state.publisher
 
 
-def get_config(request: Request) -> Settings:
-    return request.app.state.settings
+def get_key(request: Request) -> bytes:
+    settings: Settings = request.app.state.settings
+    return settings.pseudonym_key.get_secret_value().encode()
 
 
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
-SettingsDep = Annotated[Settings, Depends(get_config)]
+KeyDep = Annotated[bytes, Depends(get_key)]
+ERRORS = {
+    401: {"description": "Missing, unknown or revoked API key"},
+    403: {"description": "The key is not allowed to publish for a school in the request"},
+    413: {"description": "Body over the size limit"},
+    422: {"description": "Invalid rows: every bad row listed with index, field, value and reason"},
+    429: {"description": "Too many requests for this key; see Retry-After"},
+    503: {"description": "The broker did not acknowledge; resend the whole request after Retry-After"},
+}
+ALL_OR_NOTHING = (
+    " A request with any invalid row is refused whole (422 listing every bad row) and nothing from it is"
+    " published: fix the rows and resend. Resending is always harmless."
+)
 
 
 @router.post(
-    "/v1/marks",
+    "/marks",
     status_code=202,
     response_model=Accepted,
-    summary="Publish a batch of register marks",
-    description=(
-        "Accepted (202) only once the broker has acknowledged every mark. A batch with any invalid "
-        "row is refused whole (422, listing every bad row); nothing from it is published. "
-        "Resending a batch is harmless: a mark is identified by (school, pupil, date, session) and "
-        "the latest `recorded_at` wins."
-    ),
-    responses={422: {"description": "Invalid rows"}, 503: {"description": "Broker unavailable; retry later"}},
+    summary="Publish a batch of register marks (JSON)",
+    description="Up to 5,000 marks. A mark is identified by (school, pupil, date, session); the latest "
+    "`recorded_at` wins, so corrections may arrive in any order." + ALL_OR_NOTHING,
+    responses=ERRORS,
 )
 def post_marks(
-    rows: Annotated[list[MarkIn], Body(max_length=5_000)], publisher: PublisherDep, settings: SettingsDep
+    rows: Annotated[list[MarkIn], Body(max_length=MAX_ROWS)],
+    connector: ConnectorDep,
+    key: KeyDep,
+    publisher: PublisherDep,
 ) -> Accepted:
-    key = settings.pseudonym_key.get_secret_value().encode()
-    events = [
-        (
-            MARKS,
-            AttendanceMark(
-                pupil_id=pupil_id_for(row.upn, key),
-                school_urn=row.school_urn,
-                date=row.date,
-                session=row.session,
-                code=row.code,
-                minutes_late=row.minutes_late,
-                recorded_at=row.recorded_at,
-            ),
-        )
-        for row in rows
-    ]
-    metrics.BATCH_ROWS.observe(len(events))
-    publisher.publish_all(events)
-    metrics.MARKS_ACCEPTED.inc(len(events))
-    return Accepted(accepted=len(events))
+    return Accepted(accepted=service.accept_marks(rows, connector, key, publisher))
+
+
+@router.post(
+    "/marks/csv",
+    status_code=202,
+    response_model=Accepted,
+    summary="Publish a batch of register marks (CSV export)",
+    description="The same rows as POST /v1/marks as CSV: a header row naming the columns, UTF-8 (a BOM is "
+    "fine), up to 5,000 rows; `minutes_late` may be empty. In errors, `index` is the 0-based data row "
+    "(file line = index + 2)." + ALL_OR_NOTHING,
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {
+                    "schema": {"type": "string"},
+                    "example": "school_urn,upn,date,session,code,minutes_late,recorded_at\n"
+                    "123456,X823401225001,2025-09-08,AM,L,12,2025-09-08T09:05:00Z\n",
+                }
+            },
+        }
+    },
+)
+async def post_marks_csv(request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep) -> Accepted:
+    rows = rows_from_csv(await request.body())
+    if len(rows) > MAX_ROWS:
+        raise RequestValidationError([_too_many(len(rows))])
+    try:
+        marks = _mark_rows.validate_python(rows)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from error
+    return Accepted(accepted=await run_in_threadpool(service.accept_marks, marks, connector, key, publisher))
+
+
+@router.post(
+    "/pupils",
+    status_code=202,
+    response_model=Accepted,
+    summary="Publish pupil context and identity",
+    description="Identity (UPN, names, date of birth) goes only to the identity topic that referrals reads; "
+    "the risk engine receives the pseudonymous context (school, year group, dates, characteristics, "
+    "area)." + ALL_OR_NOTHING,
+    responses=ERRORS,
+)
+def post_pupils(
+    rows: Annotated[list[PupilIn], Body(max_length=MAX_ROWS)],
+    connector: ConnectorDep,
+    key: KeyDep,
+    publisher: PublisherDep,
+) -> Accepted:
+    return Accepted(accepted=service.accept_pupils(rows, connector, key, publisher))
+
+
+@router.post(
+    "/calendars",
+    status_code=202,
+    response_model=Accepted,
+    summary="Publish a school's academic year",
+    description="Terms with half-terms, and closures (INSET days, bank holidays). A later calendar for "
+    "the same school and year replaces the earlier one.",
+    responses=ERRORS,
+)
+def post_calendar(calendar: CalendarIn, connector: ConnectorDep, publisher: PublisherDep) -> Accepted:
+    return Accepted(accepted=service.accept_calendar(calendar, connector, publisher))
+
+
+def _too_many(count: int) -> dict:
+    return {
+        "type": "too_long",
+        "loc": ("body",),
+        "msg": f"at most {MAX_ROWS} rows per request, got {count}",
+        "input": None,
+    }

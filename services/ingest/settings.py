@@ -6,12 +6,20 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
-class Settings(BaseSettings):
+class KeyStoreSettings(BaseSettings):
+    """All that key management needs: it must work without the pseudonym key."""
+
     model_config = SettingsConfigDict(env_prefix="INGEST_")
 
+    database_url: str = Field("sqlite:///data/ingest.db", description="Where connector API keys (hashed) are kept")
+
+
+class Settings(KeyStoreSettings):
     host: str = Field("127.0.0.1", description="Listen address")
     port: int = Field(8001, description="Listen port")
     pseudonym_key: SecretStr = Field(description="Key of the keyed hash that turns a UPN into a pupil id")
+    rate_limit: str = Field("600/minute", description="Requests allowed per connector key (limits notation)")
+    max_body_bytes: int = Field(4_000_000, description="Largest request body; 5,000 marks of JSON is about 1 MB")
     publish_timeout_s: float = Field(10.0, description="How long to wait for the broker to acknowledge a batch")
     retry_after_s: int = Field(5, description="Retry-After sent with 503 when the broker is unreachable")
 

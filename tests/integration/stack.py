@@ -15,6 +15,13 @@ from aiosmtpd.controller import Controller
 from prometheus_client.parser import text_string_to_metric_families
 
 from infra.local.processes import service_commands, service_env
+from services.ingest.app import open_database as open_ingest
+from services.ingest.keys import issue_key
+from services.ingest.settings import KeyStoreSettings
+from services.referrals.app import open_database as open_referrals
+from services.referrals.auth import add_staff
+from services.referrals.models import Role
+from services.referrals.settings import Settings as ReferralsSettings
 
 PORT_SETTINGS = {
     "ingest": "INGEST_PORT",
@@ -62,6 +69,14 @@ class Stack:
             **{PORT_SETTINGS[name]: str(port) for name, port in self.ports.items()},
         }
         self.processes: dict[str, subprocess.Popen] = {}
+
+    def connector_key(self, name: str, schools: list[str]) -> str:
+        engine = open_ingest(KeyStoreSettings(database_url=self.env["INGEST_DATABASE_URL"]))
+        return issue_key(engine, name, schools)
+
+    def staff_token(self, role: Role, school_urn: str | None) -> str:
+        engine = open_referrals(ReferralsSettings(database_url=self.env["REFERRALS_DATABASE_URL"]))
+        return add_staff(engine, f"{role} {school_urn}", role, school_urn)
 
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"

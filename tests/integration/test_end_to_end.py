@@ -5,10 +5,7 @@ import datetime as dt
 import httpx
 import pytest
 
-from services.referrals.app import open_database
-from services.referrals.auth import add_staff
 from services.referrals.models import Role
-from services.referrals.settings import Settings as ReferralsSettings
 from shared.upn import make_upn
 from synthetic.calendar import academic_year, school_days
 from tests.integration.stack import wait_until
@@ -43,16 +40,14 @@ def autumn_term_marks() -> list[dict]:
 
 
 def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
-    token = add_staff(
-        open_database(ReferralsSettings(database_url=stack.env["REFERRALS_DATABASE_URL"])),
-        "Attendance lead",
-        Role.SCHOOL_STAFF,
-        SCHOOL,
-    )
+    token = stack.staff_token(Role.SCHOOL_STAFF, SCHOOL)
+    connector = {"Authorization": f"Bearer {stack.connector_key('mis', [SCHOOL])}"}
     stack.start()
     rows = autumn_term_marks()
     for start in range(0, len(rows), 100):
-        response = httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 100], timeout=30)
+        response = httpx.post(
+            f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 100], headers=connector, timeout=30
+        )
         assert response.status_code == 202, response.text
 
     def processed() -> float:
@@ -65,7 +60,10 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     )
     # Resend the whole term: duplicates must change nothing downstream.
     for start in range(0, len(rows), 500):
-        assert httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 500]).status_code == 202
+        assert (
+            httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 500], headers=connector).status_code
+            == 202
+        )
     wait_until(lambda: processed() >= 2 * len(rows), 60, "the risk engine to process the resent marks")
     wait_until(lambda: stack.metric("referrals", "referrals_events_total", topic="risk.alerts") >= 1, 30, "referrals")
 

@@ -1,0 +1,1 @@
+"""Connectors that pull from MIS systems and publish through the ingest API like any client."""

@@ -31,6 +31,8 @@ def make_producer(settings: KafkaSettings, client_id: str, max_block_ms: int = 5
         linger_ms=2,
         request_timeout_ms=settings.request_timeout_ms,
         max_block_ms=max_block_ms,
+        # kafka-python waits 30 s by default for a first broker; ingest must answer 503 sooner.
+        bootstrap_timeout_ms=max_block_ms,
     )
 
 

@@ -7,10 +7,6 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodySizeLimit:
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -25,26 +21,31 @@ class BodySizeLimit:
             await self._refuse(send)
             return
         received = 0
-        started = False
+        responded = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, responded
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.max_bytes:
-                raise BodyTooLarge
+                # Answer now and tell the app the client went away, so it stops reading.
+                if not responded:
+                    await self._refuse(send)
+                    responded = True
+                return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
+        async def guarded_send(message: Message) -> None:
+            nonlocal responded
+            if message["type"] == "http.response.start":
+                if responded:
+                    return
+                responded = True
+            elif received > self.max_bytes:
+                return
             await send(message)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, counting_receive, guarded_send)
 
     async def _refuse(self, send: Send) -> None:
         body = json.dumps(

@@ -1,0 +1,51 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from services.ingest.app import create_app, open_database
+from services.ingest.keys import issue_key, revoke_key
+from services.ingest.settings import Settings
+from shared.settings import KafkaSettings
+from tests.integration.stack import free_port
+
+SCHOOL = "123456"
+OTHER_SCHOOL = "654321"
+
+
+@pytest.fixture
+def ingest_settings(tmp_path) -> Settings:
+    return Settings(
+        pseudonym_key="test-key-not-secret",
+        database_url=f"sqlite:///{tmp_path / 'ingest.db'}",
+        rate_limit="1000/minute",
+        max_body_bytes=200_000,
+        publish_timeout_s=2,
+    )
+
+
+@pytest.fixture
+def unreachable_kafka() -> KafkaSettings:
+    """A real address where nothing listens: ingest must answer 503, never hang or 500."""
+    return KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}", request_timeout_ms=1000)
+
+
+@pytest.fixture
+def make_client(ingest_settings, unreachable_kafka):
+    def make(**overrides) -> TestClient:
+        return TestClient(create_app(ingest_settings.model_copy(update=overrides), unreachable_kafka))
+
+    return make
+
+
+@pytest.fixture
+def client(make_client):
+    with make_client() as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def keys(ingest_settings):
+    engine = open_database(ingest_settings)
+    live = issue_key(engine, "mis", [SCHOOL])
+    revoked = issue_key(engine, "old-mis", [SCHOOL])
+    revoke_key(engine, "old-mis")
+    return {"live": {"Authorization": f"Bearer {live}"}, "revoked": {"Authorization": f"Bearer {revoked}"}}

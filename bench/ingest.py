@@ -93,14 +93,16 @@ def batch_latencies(url: str, headers: dict, marks: list[dict], requests: int) -
 
 def main(total: int = 100_000) -> dict:
     marks = rows(total)
-    with embedded_broker() as (kafka, data_dir):
-        with service("ingest", kafka, data_dir, "INGEST_PORT", INGEST_RATE_LIMIT="1000000/minute") as (url, env):
-            key = issue_key(open_database(KeyStoreSettings(database_url=env["INGEST_DATABASE_URL"])), "bench", [SCHOOL])
-            headers = {"Authorization": f"Bearer {key}"}
-            batch_latencies(url, headers, marks, 5)  # warm up: producer connected, code paths hot
-            raw = raw_producer_rate(kafka, marks)
-            through_ingest = ingest_rate(url, headers, marks, batch=5_000, clients=2)
-            latencies = batch_latencies(url, headers, marks, 200)
+    with (
+        embedded_broker() as (kafka, data_dir),
+        service("ingest", kafka, data_dir, "INGEST_PORT", INGEST_RATE_LIMIT="1000000/minute") as (url, env),
+    ):
+        key = issue_key(open_database(KeyStoreSettings(database_url=env["INGEST_DATABASE_URL"])), "bench", [SCHOOL])
+        headers = {"Authorization": f"Bearer {key}"}
+        batch_latencies(url, headers, marks, 5)  # warm up: producer connected, code paths hot
+        raw = raw_producer_rate(kafka, marks)
+        through_ingest = ingest_rate(url, headers, marks, batch=5_000, clients=2)
+        latencies = batch_latencies(url, headers, marks, 200)
     figures = {
         "marks": total,
         "raw_kafka_python_marks_per_s": round(raw),

@@ -148,6 +148,7 @@ class PupilAttendance(Event):
     attendance_rate: float
     absence_rate: float
     last_date: dt.date | None
+    risk_score: int | None = Field(None, description="0-100, from the explainable risk signals")
 
 
 class ReferralEvent(Event):

@@ -35,6 +35,10 @@ def record_alert(session: Session, alert: RiskAlert) -> None:
         row.reasons, row.figures = alert.reasons, alert.figures
     if alert.transition is Transition.RAISED and row.case_id is None:
         row.case_id = _link_to_case(session, alert)
+    elif alert.transition is Transition.ESCALATED and row.case_id is not None:
+        case = session.get(Case, row.case_id)
+        case.routes = sorted(set(case.routes) | set(alert.routes))  # a higher band brings its own support
+        session.add(case)
 
 
 def _link_to_case(session: Session, alert: RiskAlert) -> int:

@@ -1,25 +1,44 @@
-"""The faust adapter: wires topics and tables to the pure core in engine.py."""
+"""The faust adapter: wires topics and tables to the pure core in engine.py.
+
+Delivery is at-least-once (faust's exactly_once does not work on Tansu, and its
+changelog writes and offset commits are not atomic). Every state update is
+idempotent (a session's code is set, never counted up), and a pupil's alerts are
+acknowledged by the broker before the state that records them is written, so a
+crash can repeat an alert (same id: downstream ignores it) but never lose one.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+import weakref
+from collections import defaultdict
 
 import faust
 from aiohttp import web
+from faust.streams import _current_event
 from pydantic import ValidationError
 
 from services.risk_engine import engine, metrics
-from services.risk_engine.rules import Thresholds
+from services.risk_engine.calendars import Calendars
 from services.risk_engine.settings import Settings
 from services.risk_engine.transport import Transport
 from shared import topics
 from shared.codes import UnknownCode, current_table
-from shared.events import AttendanceMark, DeadLetter, utcnow
+from shared.events import AttendanceMark, Characteristics, DeadLetter, PupilContext, utcnow
 from shared.ops import prometheus_text
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+
+
+def within(event: faust.EventT) -> None:
+    """Make `event` current, as faust does per event, so table writes go to its partition.
+
+    Needed because take_events() yields batches; faust 0.15.3 reads the changelog partition
+    for a table write from this context variable.
+    """
+    _current_event.set(weakref.ref(event))
 
 
 class App(faust.App):
@@ -41,6 +60,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
         broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        producer_linger_ms=1,
         table_standby_replicas=0,
     )
     _wire(app, settings, kafka)
@@ -49,9 +69,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
 
 def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
     code_table = current_table()
-    thresholds = Thresholds(
-        persistent_absence=settings.persistent_absence, min_possible_sessions=settings.min_possible_sessions
-    )
+    calendars = Calendars()
 
     def topic(t: topics.Topic) -> faust.TopicT:
         return app.topic(
@@ -62,11 +80,19 @@ def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
             internal=False,
         )
 
-    marks, alerts, attendance, dlq = (
-        topic(t) for t in (topics.MARKS, topics.RISK_ALERTS, topics.PUPIL_ATTENDANCE, topics.RISK_ENGINE_DLQ)
+    marks, contexts, alerts, attendance, dlq = (
+        topic(t)
+        for t in (
+            topics.MARKS,
+            topics.PUPIL_CONTEXT,
+            topics.RISK_ALERTS,
+            topics.PUPIL_ATTENDANCE,
+            topics.RISK_ENGINE_DLQ,
+        )
     )
-    # Keys and values use faust's table defaults (JSON): pupil id -> engine state dict.
+    # Keys and values use faust's table defaults (JSON): pupil id -> engine state / characteristics.
     state = app.Table("pupil-state", default=None, key_type=str, partitions=kafka.pupil_partitions)
+    characteristics = app.Table("pupil-context", default=None, key_type=str, partitions=kafka.pupil_partitions)
 
     async def send_dead_letter(event: faust.EventT, reason: str) -> None:
         message = event.message
@@ -77,30 +103,73 @@ def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
             reason=reason,
             payload=(event.value or b"").decode("utf-8", errors="replace"),
         )
-        await dlq.send(key=topics.RISK_ENGINE_DLQ.key_of(letter), value=letter.to_bytes())
+        await (await dlq.send(key=topics.RISK_ENGINE_DLQ.key_of(letter), value=letter.to_bytes()))
         metrics.DEAD_LETTERS.labels(message.topic).inc()
+        metrics.EVENTS.labels(message.topic, "dead_lettered").inc()
         log.warning("dead-lettered event", extra={"topic": message.topic, "offset": message.offset, "reason": reason})
+
+    async def decode_marks(batch) -> dict[str, tuple[faust.EventT, list[AttendanceMark]]]:
+        """Valid marks grouped by pupil, each group with one of its events (for the table's partition)."""
+        by_pupil: dict[str, list[AttendanceMark]] = defaultdict(list)
+        events: dict[str, faust.EventT] = {}
+        for event in batch:
+            try:
+                mark = AttendanceMark.model_validate_json(event.value)
+                code_table.lookup(mark.code)
+            except (ValidationError, UnknownCode, ValueError) as error:
+                await send_dead_letter(event, str(error).splitlines()[0])
+                continue
+            by_pupil[mark.pupil_id].append(mark)
+            events[mark.pupil_id] = event
+        return {pupil: (events[pupil], pupil_marks) for pupil, pupil_marks in by_pupil.items()}
 
     @app.agent(marks)
     async def process_marks(stream):
-        async for event in stream.events():
-            try:
-                mark = AttendanceMark.model_validate_json(event.value)
-                step = engine.process_mark(state.get(mark.pupil_id), mark, code_table, thresholds)
-            except (ValidationError, UnknownCode, ValueError) as error:
-                await send_dead_letter(event, str(error).splitlines()[0])
-                metrics.EVENTS.labels(topics.MARKS.name, "dead_lettered").inc()
-                continue
-            if step.changed:
-                for alert in step.alerts:
-                    await alerts.send(key=topics.RISK_ALERTS.key_of(alert), value=alert.to_bytes())
-                    metrics.ALERTS.labels(alert.rule, alert.transition).inc()
-                await attendance.send(key=topics.PUPIL_ATTENDANCE.key_of(step.snapshot), value=step.snapshot.to_bytes())
-                state[mark.pupil_id] = step.state
-            metrics.EVENTS.labels(topics.MARKS.name, "applied" if step.changed else "unchanged").inc()
-            metrics.LATENCY.observe((utcnow() - mark.occurred_at).total_seconds())
+        # Batches cut per-event framework cost and let a pupil's burst of marks cost one evaluation
+        # and one changelog write.
+        async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
+            for pupil_id, (event, pupil_marks) in (await decode_marks(batch)).items():
+                within(event)
+                raw_context = characteristics.get(pupil_id)
+                context = engine.Context(
+                    table=code_table,
+                    thresholds=settings.thresholds,
+                    days=calendars.days(pupil_marks[-1].school_urn),
+                    characteristics=Characteristics.model_validate(raw_context) if raw_context else None,
+                    alerts_from=settings.alerts_from,
+                )
+                step = engine.process_marks(state.get(pupil_id), pupil_id, pupil_marks, context)
+                if step.changed:
+                    for alert in step.alerts:
+                        acked = await alerts.send(key=topics.RISK_ALERTS.key_of(alert), value=alert.to_bytes())
+                        await acked
+                        metrics.ALERTS.labels(alert.rule, alert.transition).inc()
+                    await attendance.send(
+                        key=topics.PUPIL_ATTENDANCE.key_of(step.snapshot), value=step.snapshot.to_bytes()
+                    )
+                    state[pupil_id] = step.state
+                outcome = "applied" if step.changed else "unchanged"
+                metrics.EVENTS.labels(topics.MARKS.name, outcome).inc(len(pupil_marks))
+                now = utcnow()
+                for mark in pupil_marks:
+                    metrics.LATENCY.observe((now - mark.occurred_at).total_seconds())
             metrics.LAST_PROCESSED.set(time.time())
             metrics.PUPILS.set(len(state))
+
+    @app.agent(contexts)
+    async def process_contexts(stream):
+        async for event in stream.events():
+            try:
+                context = PupilContext.model_validate_json(event.value)
+            except ValidationError as error:
+                await send_dead_letter(event, str(error).splitlines()[0])
+                continue
+            characteristics[context.pupil_id] = context.characteristics.model_dump(mode="json")
+            metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "applied").inc()
+
+    @app.task
+    async def follow_calendars() -> None:
+        await calendars.follow(kafka)
 
     @app.task
     async def serve_operations() -> None:

@@ -1,29 +1,43 @@
-"""Attendance arithmetic: a pupil's sessions and the figures derived from them. Pure.
+"""A pupil's sessions, and the arithmetic over them. Pure.
 
-A pupil's record maps each session slot to the latest code recorded for it.
-Applying a mark is idempotent and order-independent: the mark with the later
-`recorded_at` wins, ties broken by the code itself, so any permutation of the
-same marks (duplicates and corrections included) yields the same record.
+A pupil's record maps each session slot to the latest code recorded for it, stored
+compactly as "recorded-at|code" so plain string comparison orders two recordings
+(later time wins, ties broken by code). Applying a mark is therefore idempotent and
+order-independent: any permutation of the same marks, duplicates and corrections
+included, yields the same record.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from shared.codes import Category, CodeTable
 
-# slot -> (code, recorded_at as ISO-8601 UTC); ISO strings in UTC order as times do.
-Sessions = dict[str, tuple[str, str]]
+# "school|YYYY-MM-DD|AM" -> "YYYYmmddTHHMMSS.ffffff|CODE" (recorded-at in UTC)
+Sessions = dict[str, str]
 
 
-def apply_mark(sessions: Sessions, slot: str, code: str, recorded_at: str) -> bool:
+def slot_of(school_urn: str, date: dt.date, session: str) -> str:
+    return f"{school_urn}|{date.isoformat()}|{session}"
+
+
+def recorded_key(recorded_at: dt.datetime) -> str:
+    return recorded_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%f")
+
+
+def apply_mark(sessions: Sessions, slot: str, code: str, recorded: str) -> bool:
     """Record `code` for `slot` unless a later recording is already there. True if changed."""
+    candidate = f"{recorded}|{code}"
     current = sessions.get(slot)
-    candidate = (code, recorded_at)
-    if current is not None and (current[1], current[0]) >= (recorded_at, code):
+    if current is not None and current >= candidate:
         return False
     sessions[slot] = candidate
     return True
+
+
+def code_in(value: str) -> str:
+    return value.rsplit("|", 1)[1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +60,8 @@ class Tally:
         return self.attended / self.possible if self.possible else 0.0
 
 
-def tally(codes: list[str] | tuple[str, ...], table: CodeTable) -> Tally:
-    """Count possible, attended and absent sessions for a list of codes."""
+def tally(codes, table: CodeTable) -> Tally:
+    """Count possible, attended and absent sessions for some codes."""
     possible = attended = authorised = unauthorised = 0
     for code in codes:
         category = table.category(code)
@@ -61,7 +75,3 @@ def tally(codes: list[str] | tuple[str, ...], table: CodeTable) -> Tally:
         else:
             unauthorised += 1
     return Tally(possible, attended, authorised, unauthorised)
-
-
-def tally_sessions(sessions: Sessions, table: CodeTable) -> Tally:
-    return tally([code for code, _ in sessions.values()], table)

@@ -1,51 +1,122 @@
-"""Alert rules: which conditions hold for a pupil's figures. Pure; every number is configuration."""
+"""Alert rules (DOMAIN.md): which hold for a pupil's figures. Pure; every number is configuration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.risk_engine.attendance import Tally
+from services.risk_engine.figures import Figures
 
 
 @dataclass(frozen=True)
 class Thresholds:
     persistent_absence: float = 0.10
+    chronic_absence: float = 0.20
+    severe_absence: float = 0.50
     min_possible_sessions: int = 40
+    strong_attendance: float = 0.95
+    decline_points: float = 0.01
+    min_term_sessions: int = 20
+    first_week_sessions: int = 10
+    unauthorised_sessions: int = 10
+    unauthorised_window_school_days: int = 50
+    missing_education_days: int = 10
 
 
 ROUTES: dict[str, list[str]] = {
     "persistent_absence": ["pastoral_check_in", "family_outreach"],
+    "chronic_absence": ["mentoring", "team_around_the_family"],
+    "severe_absence": ["la_attendance_team", "early_help"],
+    "strong_attendance_decline": ["mentoring", "cultural_enrichment"],
+    "first_week_absence": ["pastoral_check_in"],
+    "unauthorised_10_in_10": ["family_outreach"],
+    "missing_education": ["la_children_missing_education_officer"],
 }
+# The absence-rate rules are one ladder: one alert per episode, escalated as it climbs.
+ABSENCE_BANDS = ("persistent_absence", "chronic_absence", "severe_absence")
 
 
 @dataclass(frozen=True)
 class Finding:
-    rule: str
+    rule: str  # the alert's rule; for the ladder always persistent_absence
     band: str | None
     reasons: list[str]
     figures: dict[str, float] = field(default_factory=dict)
+    episode_key: str | None = None  # for rules whose episodes are calendar-bound (a term)
 
 
-def evaluate(figures: Tally, thresholds: Thresholds) -> list[Finding]:
+def evaluate(f: Figures, t: Thresholds) -> list[Finding]:
     """The rules that hold now. A rule absent from the result does not hold."""
-    if figures.possible < thresholds.min_possible_sessions:
-        return []
     findings = []
-    if figures.absence_rate >= thresholds.persistent_absence:
+    if f.year.possible >= t.min_possible_sessions:
+        findings.extend(_absence_band(f, t))
+    findings.extend(_decline(f, t))
+    if f.current_term and f.first_week_possible and f.first_week_absences:
         findings.append(
             Finding(
-                rule="persistent_absence",
-                band="persistent",
-                reasons=[
-                    f"absent {figures.absent} of {figures.possible} possible sessions this year "
-                    f"({figures.absence_rate:.1%}), at or above {thresholds.persistent_absence:.0%}"
+                "first_week_absence",
+                None,
+                [f"absent {f.first_week_absences} of the first {f.first_week_possible} sessions of this term"],
+                {"first_week_absent_sessions": f.first_week_absences},
+                episode_key=f.current_term,
+            )
+        )
+    if f.unauthorised_recent >= t.unauthorised_sessions:
+        findings.append(
+            Finding(
+                "unauthorised_10_in_10",
+                None,
+                [
+                    f"{f.unauthorised_recent} unauthorised sessions in the last "
+                    f"{t.unauthorised_window_school_days // 5} school weeks (support comes first)"
                 ],
-                figures={
-                    "possible_sessions": figures.possible,
-                    "absent_sessions": figures.absent,
-                    "unauthorised_sessions": figures.unauthorised,
-                    "absence_rate": round(figures.absence_rate, 4),
-                },
+                {"unauthorised_recent_sessions": f.unauthorised_recent},
+            )
+        )
+    if f.missing_streak_days >= t.missing_education_days:
+        findings.append(
+            Finding(
+                "missing_education",
+                None,
+                [f"unauthorised absence in every session for {f.missing_streak_days} consecutive school days"],
+                {"consecutive_days_missing": f.missing_streak_days},
             )
         )
     return findings
+
+
+def _absence_band(f: Figures, t: Thresholds) -> list[Finding]:
+    rate = f.year.absence_rate
+    limits = dict(zip(ABSENCE_BANDS, (t.persistent_absence, t.chronic_absence, t.severe_absence), strict=True))
+    band = next((name for name in reversed(ABSENCE_BANDS) if rate >= limits[name]), None)
+    if band is None:
+        return []
+    reason = (
+        f"absent {f.year.absent} of {f.year.possible} possible sessions this year ({rate:.1%}), "
+        f"at or above the {limits[band]:.0%} {band.replace('_', ' ')} line"
+    )
+    return [Finding("persistent_absence", band, [reason], f.as_dict())]
+
+
+def _decline(f: Figures, t: Thresholds) -> list[Finding]:
+    counted = [(key, term) for key, term in f.terms if term.possible >= t.min_term_sessions]
+    for (k0, base), (k1, next1), (k2, next2) in zip(counted, counted[1:], counted[2:], strict=False):
+        a0, a1, a2 = base.attendance_rate, next1.attendance_rate, next2.attendance_rate
+        if (
+            k2 == counted[-1][0]
+            and a0 > t.strong_attendance
+            and a1 <= a0 - t.decline_points
+            and a2 <= a1 - t.decline_points
+        ):
+            return [
+                Finding(
+                    "strong_attendance_decline",
+                    None,
+                    [f"attendance {a0:.1%} in {k0}, then {a1:.1%} in {k1}, then {a2:.1%} in {k2}"],
+                    {
+                        "baseline_attendance": round(a0, 4),
+                        "next_attendance": round(a1, 4),
+                        "latest_attendance": round(a2, 4),
+                    },
+                )
+            ]
+    return []

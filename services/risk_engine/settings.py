@@ -1,22 +1,33 @@
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.risk_engine.rules import Thresholds
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RISK_ENGINE_")
+    model_config = SettingsConfigDict(env_prefix="RISK_ENGINE_", env_nested_delimiter="__")
 
     app_id: str = Field("risk-engine", description="faust app id: consumer group and changelog topic prefix")
     host: str = Field("127.0.0.1", description="Where /metrics and /health listen; loopback unless set")
     port: int = Field(8004, description="Port for /metrics and /health")
     store: Literal["memory://", "rocksdb://"] = Field("memory://", description="Table store; rocksdb:// in production")
     data_dir: str = Field("data/risk_engine", description="faust data folder (RocksDB files)")
-    persistent_absence: float = Field(0.10, description="Absence rate that makes a pupil persistently absent")
-    min_possible_sessions: int = Field(40, description="Rate rules wait until a pupil has this many possible sessions")
+    thresholds: Thresholds = Field(
+        default_factory=Thresholds, description="Every rule number, e.g. RISK_ENGINE_THRESHOLDS__PERSISTENT_ABSENCE=0.1"
+    )
+    alerts_from: dt.date | None = Field(
+        None,
+        description="Backfill cut-off: alerts for marks dated before it are held back, "
+        "and episodes that end before it are never sent",
+    )
+    batch_size: int = Field(500, description="Most marks taken from the stream at once")
+    batch_within_s: float = Field(0.01, description="Longest wait to fill a batch")
 
 
 @cache

@@ -1,0 +1,93 @@
+"""Which days are school days, and which term a day is in, for one school. Pure.
+
+Built from the school's `SchoolCalendar` events; a school without one falls back to
+weekdays and English term months (autumn Sep-Dec, spring Jan-Mar, summer Apr-Aug), so
+rules still work, less precisely, until its calendar arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+from shared.events import SchoolCalendar
+
+
+def academic_year_of(day: dt.date) -> int:
+    """The calendar year an academic year starts in (September)."""
+    return day.year if day.month >= 9 else day.year - 1
+
+
+@dataclass(frozen=True)
+class TermSpan:
+    key: str  # e.g. "2025/autumn"; sorts chronologically within and across years
+    start: dt.date
+    end: dt.date
+
+
+def _fallback_term(day: dt.date) -> str:
+    name = "1-autumn" if day.month >= 9 else "2-spring" if day.month <= 3 else "3-summer"
+    return f"{academic_year_of(day)}/{name}"
+
+
+@dataclass
+class SchoolDays:
+    """School days and terms from a school's calendars (possibly several academic years)."""
+
+    terms: list[TermSpan] = field(default_factory=list)
+    closures: set[dt.date] = field(default_factory=set)
+    half_terms: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+
+    @classmethod
+    def from_calendars(cls, calendars: list[SchoolCalendar]) -> SchoolDays:
+        order = {"autumn": "1-autumn", "spring": "2-spring", "summer": "3-summer"}
+        days = cls()
+        for calendar in sorted(calendars, key=lambda c: c.academic_year):
+            year = int(calendar.academic_year[:4])
+            for term in calendar.terms:
+                days.terms.append(TermSpan(f"{year}/{order[term.name]}", term.start, term.end))
+                if term.half_term_start and term.half_term_end:
+                    days.half_terms.append((term.half_term_start, term.half_term_end))
+            days.closures.update(calendar.closures)
+        days.terms.sort(key=lambda t: t.start)
+        return days
+
+    def _calendar_term(self, day: dt.date) -> TermSpan | None:
+        starts = [term.start for term in self.terms]
+        index = bisect_right(starts, day) - 1
+        if index >= 0 and day <= self.terms[index].end:
+            return self.terms[index]
+        return None
+
+    def covers(self, day: dt.date) -> bool:
+        return bool(self.terms) and self.terms[0].start <= day <= self.terms[-1].end
+
+    def term_of(self, day: dt.date) -> str | None:
+        """The term `day` is in; None for a holiday the calendar knows about."""
+        if not self.covers(day):
+            return _fallback_term(day)
+        term = self._calendar_term(day)
+        return term.key if term else None
+
+    def is_school_day(self, day: dt.date) -> bool:
+        if day.weekday() >= 5 or day in self.closures:
+            return False
+        if not self.covers(day):
+            return True
+        if any(start <= day <= end for start, end in self.half_terms):
+            return False
+        return self._calendar_term(day) is not None
+
+    def school_days_back(self, last: dt.date, count: int) -> list[dt.date]:
+        """The `count` school days ending at `last`, oldest first."""
+        days, day = [], last
+        while len(days) < count and (last - day).days < count * 3:
+            if self.is_school_day(day):
+                days.append(day)
+            day -= dt.timedelta(days=1)
+        return days[::-1]
+
+
+def between(sorted_days: list[dt.date], first: dt.date, last: dt.date) -> slice:
+    return slice(bisect_left(sorted_days, first), bisect_right(sorted_days, last))

@@ -1,0 +1,94 @@
+"""Whatever order marks, duplicates and corrections arrive in, the streamed state equals a
+straightforward batch computation over the latest code of every session."""
+
+import datetime as dt
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from services.risk_engine.engine import process_mark
+from shared.codes import Category, current_table
+from shared.events import AttendanceMark
+from tests.unit.engine_helpers import CONTEXT, DAYS, SCHOOL
+
+TABLE = current_table()
+CODES = sorted(TABLE.codes)
+TERM_DAYS = DAYS[:60]  # one autumn term: every rule but the decline one can fire
+
+
+@st.composite
+def arrivals(draw):
+    """Recordings for random sessions (1-3 each: a first mark and corrections), with duplicates, shuffled."""
+    days = draw(st.lists(st.sampled_from(TERM_DAYS), min_size=1, max_size=60, unique=True))
+    absent_heavy = draw(st.sampled_from([["/", "\\", "N", "I", "G", "O", "U", "#"], CODES]))
+    recordings = []
+    for day in days:
+        for session in ("AM", "PM"):
+            for version in range(draw(st.integers(1, 3))):
+                recorded = dt.datetime.combine(day, dt.time(9 + version), tzinfo=dt.UTC)
+                recordings.append((day, session, draw(st.sampled_from(absent_heavy)), recorded))
+    duplicates = draw(st.lists(st.sampled_from(recordings), max_size=20))
+    return draw(st.permutations(recordings + duplicates))
+
+
+def latest_codes(recordings) -> dict[tuple[dt.date, str], str]:
+    latest: dict[tuple[dt.date, str], tuple[dt.datetime, str]] = {}
+    for day, session, code, recorded in recordings:
+        current = latest.get((day, session))
+        if current is None or (recorded, code) > current:
+            latest[(day, session)] = (recorded, code)
+    return {slot: code for slot, (_, code) in latest.items()}
+
+
+def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:
+    categories = {slot: TABLE.category(code) for slot, code in codes.items()}
+    possible = [slot for slot, c in categories.items() if c is not Category.NOT_POSSIBLE]
+    absent = [slot for slot in possible if categories[slot] in (Category.AUTHORISED, Category.UNAUTHORISED)]
+    rate = len(absent) / len(possible) if possible else 0.0
+    band = None
+    if len(possible) >= 40:
+        band = (
+            "severe_absence"
+            if rate >= 0.5
+            else "chronic_absence"
+            if rate >= 0.2
+            else "persistent_absence"
+            if rate >= 0.1
+            else None
+        )
+    latest = max(day for day, _ in codes)
+    window = [d for d in TERM_DAYS if d <= latest][-50:]
+    unauthorised = sum(1 for (day, _), code in codes.items() if day >= window[0] and code in "GNOU" and day in window)
+    streak = 0
+    for day in reversed([d for d in TERM_DAYS if d <= latest]):
+        day_codes = [codes[(day, s)] for s in ("AM", "PM") if (day, s) in codes and (day, s) in possible]
+        if not day_codes or not all(code in "GNO" for code in day_codes):
+            break
+        streak += 1
+    holding = {"persistent_absence"} if band else set()
+    holding |= {"unauthorised_10_in_10"} if unauthorised >= 10 else set()
+    holding |= {"missing_education"} if streak >= 10 else set()
+    return {"possible": len(possible), "absent": len(absent), "band": band, "holding": holding}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(arrivals())
+def test_streamed_state_equals_the_batch_result(recordings):
+    state, snapshot = None, None
+    for day, session, code, recorded in recordings:
+        event = AttendanceMark(
+            pupil_id="p", school_urn=SCHOOL, date=day, session=session, code=code, recorded_at=recorded
+        )
+        step = process_mark(state, event, CONTEXT)
+        if step.changed:
+            state, snapshot = step.state, step.snapshot
+    expected = batch_figures(latest_codes(recordings))
+    alerts = state["alerts"]
+    streamed_holding = {rule for rule, s in alerts.items() if s["open"] and rule != "first_week_absence"}
+    assert (snapshot.possible, snapshot.authorised + snapshot.unauthorised) == (
+        expected["possible"],
+        expected["absent"],
+    )
+    assert streamed_holding == expected["holding"]
+    if expected["band"]:
+        assert alerts["persistent_absence"]["band"] in ("persistent_absence", "chronic_absence", "severe_absence")

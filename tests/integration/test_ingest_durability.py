@@ -13,7 +13,9 @@ from infra.local.broker import EmbeddedBroker
 from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key
 from services.ingest.settings import Settings
-from services.risk_engine.engine import process_mark
+from services.risk_engine.attendance import code_in
+from services.risk_engine.calendar import SchoolDays
+from services.risk_engine.engine import Context, process_mark
 from services.risk_engine.rules import Thresholds
 from shared import topics
 from shared.codes import current_table
@@ -104,10 +106,11 @@ def test_broker_stopped_mid_stream_loses_and_doubles_nothing(durable_broker, tmp
     assert len({(e.pupil_id, e.session_key) for e in published}) == len(rows)  # every mark arrived
 
     # Downstream state counts each session once, however many times it was published.
-    table, states = current_table(), {}
+    context, states = Context(current_table(), Thresholds(), SchoolDays()), {}
     for event in published:
-        states[event.pupil_id] = process_mark(states.get(event.pupil_id), event, table, Thresholds()).state
+        step = process_mark(states.get(event.pupil_id), event, context)
+        states[event.pupil_id] = step.state if step.changed else states[event.pupil_id]
     expected = collections.Counter(row["code"] != "N" for row in rows)
-    absent = sum(1 for s in states.values() for code, _ in s["sessions"].values() if code == "N")
+    absent = sum(1 for s in states.values() for value in s["sessions"].values() if code_in(value) == "N")
     total = sum(len(s["sessions"]) for s in states.values())
     assert (total, absent) == (len(rows), expected[False])

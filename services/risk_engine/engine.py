@@ -34,17 +34,14 @@ def empty_state(school_urn: str) -> dict:
     return {"school": school_urn, "sessions": {}, "alerts": {}}
 
 
-def apply_marks(state: dict | None, marks: list[AttendanceMark]) -> tuple[dict, bool]:
-    """Set each mark's session (latest recording wins); the state is re-evaluated once after."""
-    state = dict(state or empty_state(marks[0].school_urn))
+def apply_mark(state: dict | None, mark: AttendanceMark) -> tuple[dict, bool]:
+    """Set the mark's session (the latest recording wins). The state passed in is not modified."""
+    state = state or empty_state(mark.school_urn)
     sessions = dict(state["sessions"])
-    changed = False
-    for mark in marks:
-        slot = attendance.slot_of(mark.school_urn, mark.date, mark.session)
-        changed |= attendance.apply_mark(sessions, slot, mark.code, attendance.recorded_key(mark.recorded_at))
-        state["school"] = mark.school_urn  # a new school is a new enrolment
-    state["sessions"] = sessions
-    return state, changed
+    slot = attendance.slot_of(mark.school_urn, mark.date, mark.session)
+    changed = attendance.apply_mark(sessions, slot, mark.code, attendance.recorded_key(mark.recorded_at))
+    # A new school is a new enrolment.
+    return {**state, "school": mark.school_urn, "sessions": sessions}, changed
 
 
 def evaluate(pupil_id: str, state: dict, context: Context) -> Step:
@@ -67,10 +64,17 @@ def evaluate(pupil_id: str, state: dict, context: Context) -> Step:
 
 
 def process_marks(state: dict | None, pupil_id: str, marks: list[AttendanceMark], context: Context) -> Step:
-    new_state, changed = apply_marks(state, marks)
-    if not changed:
-        return Step(state, False, [], None)
-    return evaluate(pupil_id, new_state, context)
+    """Evaluate after every mark that changes something, so the alerts are the same however the
+    stream was cut into batches (and across restarts); the caller writes the state once."""
+    alerts: list[RiskAlert] = []
+    snapshot = None
+    for mark in marks:
+        candidate, changed = apply_mark(state, mark)
+        if changed:
+            step = evaluate(pupil_id, candidate, context)
+            state, snapshot = step.state, step.snapshot
+            alerts.extend(step.alerts)
+    return Step(state, snapshot is not None, alerts, snapshot)
 
 
 def process_mark(state: dict | None, mark: AttendanceMark, context: Context) -> Step:

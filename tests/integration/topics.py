@@ -11,8 +11,11 @@ from shared.settings import KafkaSettings
 from shared.topics import Topic
 
 
-def read_topic(kafka: KafkaSettings, topic: Topic, expected: int, timeout_s: float = 20) -> list[tuple[bytes, Event]]:
-    """Every (key, event) on `topic` from the start, waiting until at least `expected` arrived.
+def read_topic(
+    kafka: KafkaSettings, topic: Topic, expected: int, timeout_s: float = 20, quiet_s: float = 0.5
+) -> list[tuple[bytes, Event]]:
+    """Every (key, event) on `topic` from the start: at least `expected`, then until `quiet_s` passes
+    with nothing new.
 
     Polls by count rather than end offsets: Tansu reports a partition's end offset as the start of
     its last batch, so "read to the end" can stop short.
@@ -28,9 +31,9 @@ def read_topic(kafka: KafkaSettings, topic: Topic, expected: int, timeout_s: flo
             for batch in consumer.poll(timeout_ms=200).values():
                 records.extend((record.key, topic.decode(record.value)) for record in batch)
             if len(records) >= expected:
-                # one more short poll, so extra (unexpected) records are seen too
-                for batch in consumer.poll(timeout_ms=500).values():
-                    records.extend((record.key, topic.decode(record.value)) for record in batch)
+                while batches := consumer.poll(timeout_ms=int(quiet_s * 1000)):
+                    for batch in batches.values():
+                        records.extend((record.key, topic.decode(record.value)) for record in batch)
                 break
     finally:
         consumer.close()

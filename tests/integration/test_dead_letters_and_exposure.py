@@ -1,0 +1,53 @@
+"""Undecodable events go to each consumer's dead-letter topic and never stop its stream; the risk
+engine serves only /metrics and /health, on loopback."""
+
+import datetime as dt
+
+import httpx
+import psutil
+import pytest
+
+from shared import topics
+from shared.events import AttendanceMark
+from shared.kafka import make_producer, publish
+from tests.integration.stack import wait_until
+from tests.integration.topics import read_topic
+
+pytestmark = pytest.mark.integration
+
+
+def test_bad_events_are_dead_lettered_and_the_streams_go_on(stack, kafka):
+    stack.start("risk_engine", "referrals", "notifications")
+    producer = make_producer(kafka, client_id="test")
+    producer.send(topics.MARKS.name, key=b"p1", value=b"not json").get(timeout=10)
+    producer.send(topics.MARKS.name, key=b"p1", value=b'{"pupil_id": "p1", "code": "H"}').get(timeout=10)
+    producer.send(topics.RISK_ALERTS.name, key=b"p1", value=b'{"alert_id": 7}').get(timeout=10)
+    good = AttendanceMark(
+        pupil_id="p1", school_urn="123456", date=dt.date(2025, 9, 8), session="AM", code="/",
+        recorded_at=dt.datetime(2025, 9, 8, 9, tzinfo=dt.UTC),
+    )  # fmt: skip
+    publish(producer, topics.MARKS, good).get(timeout=10)
+    producer.close()
+
+    letters = [letter for _, letter in read_topic(kafka, topics.RISK_ENGINE_DLQ, 2)]
+    assert [(letter.source_topic, letter.payload) for letter in letters][0] == ("attendance.marks", "not json")
+    assert all(letter.reason for letter in letters) and letters[1].offset == 1
+    wait_until(
+        lambda: stack.metric("risk_engine", "risk_engine_events_total", outcome="applied") == 1, 30, "the good mark"
+    )
+    assert stack.metric("risk_engine", "risk_engine_dead_letters_total", topic="attendance.marks") == 2
+    for dlq in (topics.REFERRALS_DLQ, topics.NOTIFICATIONS_DLQ):
+        [(_, letter)] = read_topic(kafka, dlq, 1)
+        assert letter.source_topic == "risk.alerts" and "RiskAlert" in letter.reason
+
+
+def test_risk_engine_serves_no_table_views_and_listens_on_loopback_only(stack):
+    stack.start("risk_engine")
+    base = stack.url("risk_engine")
+    assert httpx.get(f"{base}/health").status_code == 200
+    assert "risk_engine_events_total" in httpx.get(f"{base}/metrics").text
+    for path in ("/table/pupil-state/", "/table/", "/router/", "/graph/", "/"):
+        assert httpx.get(f"{base}{path}").status_code == 404
+    worker = psutil.Process(stack.processes["risk_engine"].pid)
+    listening = {(c.laddr.ip, c.laddr.port) for c in worker.net_connections("inet") if c.status == psutil.CONN_LISTEN}
+    assert listening == {("127.0.0.1", stack.ports["risk_engine"])}

@@ -42,7 +42,7 @@ class UnknownCode(ValueError):
     """A code that is not in the table; the message says why and what to send instead."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity equality and hashing: one table per version, cacheable
 class CodeTable:
     version: str
     codes: dict[str, RegisterCode]

@@ -8,7 +8,7 @@ rules still work, less precisely, until its calendar arrives.
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from shared.events import SchoolCalendar
@@ -31,19 +31,26 @@ def _fallback_term(day: dt.date) -> str:
     return f"{academic_year_of(day)}/{name}"
 
 
-@dataclass
+@dataclass(eq=False)
 class SchoolDays:
-    """School days and terms from a school's calendars (possibly several academic years)."""
+    """School days and terms from a school's calendars (possibly several academic years).
+
+    Answers are cached per instance: a new calendar makes a new instance (and `version`).
+    """
 
     terms: list[TermSpan] = field(default_factory=list)
     closures: set[dt.date] = field(default_factory=set)
     half_terms: list[tuple[dt.date, dt.date]] = field(default_factory=list)
+    version: str = "weekdays"
+    _term_cache: dict = field(default_factory=dict, repr=False)
+    _back_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_calendars(cls, calendars: list[SchoolCalendar]) -> SchoolDays:
         order = {"autumn": "1-autumn", "spring": "2-spring", "summer": "3-summer"}
-        days = cls()
-        for calendar in sorted(calendars, key=lambda c: c.academic_year):
+        ordered = sorted(calendars, key=lambda c: c.academic_year)
+        days = cls(version="|".join(c.event_id for c in ordered))
+        for calendar in ordered:
             year = int(calendar.academic_year[:4])
             for term in calendar.terms:
                 days.terms.append(TermSpan(f"{year}/{order[term.name]}", term.start, term.end))
@@ -65,10 +72,21 @@ class SchoolDays:
 
     def term_of(self, day: dt.date) -> str | None:
         """The term `day` is in; None for a holiday the calendar knows about."""
-        if not self.covers(day):
-            return _fallback_term(day)
-        term = self._calendar_term(day)
-        return term.key if term else None
+        if day not in self._term_cache:
+            if not self.covers(day):
+                self._term_cache[day] = _fallback_term(day)
+            else:
+                term = self._calendar_term(day)
+                self._term_cache[day] = term.key if term else None
+        return self._term_cache[day]
+
+    def term_start(self, term_key: str) -> dt.date:
+        for term in self.terms:
+            if term.key == term_key:
+                return term.start
+        year, name = term_key.split("/")
+        month = {"1-autumn": 9, "2-spring": 1, "3-summer": 4}[name]
+        return dt.date(int(year) + (month < 9), month, 1)
 
     def is_school_day(self, day: dt.date) -> bool:
         if day.weekday() >= 5 or day in self.closures:
@@ -81,13 +99,24 @@ class SchoolDays:
 
     def school_days_back(self, last: dt.date, count: int) -> list[dt.date]:
         """The `count` school days ending at `last`, oldest first."""
-        days, day = [], last
-        while len(days) < count and (last - day).days < count * 3:
-            if self.is_school_day(day):
-                days.append(day)
-            day -= dt.timedelta(days=1)
-        return days[::-1]
+        key = (last, count)
+        if key not in self._back_cache:
+            days, day = [], last
+            while len(days) < count and (last - day).days < count * 3:
+                if self.is_school_day(day):
+                    days.append(day)
+                day -= dt.timedelta(days=1)
+            self._back_cache[key] = days[::-1]
+        return self._back_cache[key]
 
-
-def between(sorted_days: list[dt.date], first: dt.date, last: dt.date) -> slice:
-    return slice(bisect_left(sorted_days, first), bisect_right(sorted_days, last))
+    def school_days_from(self, first: dt.date, count: int) -> list[dt.date]:
+        """The first `count` school days from `first` on."""
+        key = ("from", first, count)
+        if key not in self._back_cache:
+            days, day = [], first
+            while len(days) < count and (day - first).days < count * 3:
+                if self.is_school_day(day):
+                    days.append(day)
+                day += dt.timedelta(days=1)
+            self._back_cache[key] = days
+        return self._back_cache[key]

@@ -31,23 +31,54 @@ class Step:
 
 
 def empty_state(school_urn: str) -> dict:
-    return {"school": school_urn, "sessions": {}, "alerts": {}}
+    return {"school": school_urn, "sessions": {}, "counts": {}, "latest": None, "calendar": None, "alerts": {}}
 
 
-def apply_mark(state: dict | None, mark: AttendanceMark) -> tuple[dict, bool]:
-    """Set the mark's session (the latest recording wins). The state passed in is not modified."""
+def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tuple[dict, bool]:
+    """Set the mark's session (the latest recording wins) and adjust the running counts.
+
+    The state passed in is not modified. A new school starts a new enrolment; a changed
+    calendar (new terms) recounts the totals from the sessions.
+    """
     state = state or empty_state(mark.school_urn)
     sessions = dict(state["sessions"])
     slot = attendance.slot_of(mark.school_urn, mark.date, mark.session)
-    changed = attendance.apply_mark(sessions, slot, mark.code, attendance.recorded_key(mark.recorded_at))
-    # A new school is a new enrolment.
-    return {**state, "school": mark.school_urn, "sessions": sessions}, changed
+    previous = sessions.get(slot)
+    if not attendance.apply_mark(sessions, slot, mark.code, attendance.recorded_key(mark.recorded_at)):
+        return state, False
+    days, table = context.days, context.table
+    if state["calendar"] != days.version:
+        counts = figures.recount(sessions, days, table)
+    else:
+        counts = {key: list(row) for key, row in state["counts"].items()}
+        figures.adjust(counts, slot, attendance.code_in(previous) if previous else None, mark.code, days, table)
+    latest = (
+        max(state["latest"] or "", mark.date.isoformat())
+        if mark.school_urn == state["school"]
+        else mark.date.isoformat()
+    )
+    return {
+        **state,
+        "school": mark.school_urn,
+        "sessions": sessions,
+        "counts": counts,
+        "latest": latest,
+        "calendar": days.version,
+    }, True
 
 
 def evaluate(pupil_id: str, state: dict, context: Context) -> Step:
     school = state["school"]
-    marks = figures.pupil_marks(state["sessions"], school, context.table)
-    current = figures.compute(marks, context.days, context.table, context.thresholds.unauthorised_window_school_days)
+    current = figures.compute(
+        state["sessions"],
+        state["counts"],
+        school,
+        dt.date.fromisoformat(state["latest"]) if state["latest"] else None,
+        context.days,
+        context.table,
+        context.thresholds.unauthorised_window_school_days,
+        context.thresholds.first_week_sessions,
+    )
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(
@@ -69,7 +100,7 @@ def process_marks(state: dict | None, pupil_id: str, marks: list[AttendanceMark]
     alerts: list[RiskAlert] = []
     snapshot = None
     for mark in marks:
-        candidate, changed = apply_mark(state, mark)
+        candidate, changed = apply_mark(state, mark, context)
         if changed:
             step = evaluate(pupil_id, candidate, context)
             state, snapshot = step.state, step.snapshot

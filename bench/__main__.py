@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import ingest
+from bench import ingest, risk_engine
 
-BENCHMARKS = {"ingest": ingest.main}
+BENCHMARKS = {"ingest": ingest.main, "risk_engine": lambda: risk_engine.main([])}
 
 
 def main() -> None:

@@ -4,9 +4,10 @@ EVENTS = Counter("risk_engine_events_total", "Events consumed", ["topic", "outco
 LATENCY = Histogram(
     "risk_engine_processing_seconds",
     "From the mark's creation at ingest to its alerts being sent",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+    buckets=(0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10),
 )
 ALERTS = Counter("risk_engine_alerts_total", "Alert transitions emitted", ["rule", "transition"])
 DEAD_LETTERS = Counter("risk_engine_dead_letters_total", "Events sent to the dead-letter topic", ["topic"])
 PUPILS = Gauge("risk_engine_pupils", "Pupils held in this worker's state table")
 LAST_PROCESSED = Gauge("risk_engine_last_processed_timestamp_seconds", "When the last event was processed")
+CONSUMER_LAG = Gauge("risk_engine_consumer_lag", "Marks on this worker's partitions not yet processed")

@@ -26,8 +26,8 @@ class Settings(BaseSettings):
         description="Backfill cut-off: alerts for marks dated before it are held back, "
         "and episodes that end before it are never sent",
     )
-    batch_size: int = Field(500, description="Most marks taken from the stream at once")
-    batch_within_s: float = Field(0.01, description="Longest wait to fill a batch")
+    batch_size: int = Field(2000, description="Most marks taken from the stream at once")
+    batch_within_s: float = Field(0.1, description="Longest wait to fill a batch")
 
 
 @cache

@@ -36,6 +36,7 @@ def test_bad_events_are_dead_lettered_and_the_streams_go_on(stack, kafka):
         lambda: stack.metric("risk_engine", "risk_engine_events_total", outcome="applied") == 1, 30, "the good mark"
     )
     assert stack.metric("risk_engine", "risk_engine_dead_letters_total", topic="attendance.marks") == 2
+    assert "risk_engine_consumer_lag" in httpx.get(f"{stack.url('risk_engine')}/metrics").text
     for dlq in (topics.REFERRALS_DLQ, topics.NOTIFICATIONS_DLQ):
         [(_, letter)] = read_topic(kafka, dlq, 1)
         assert letter.source_topic == "risk.alerts" and "RiskAlert" in letter.reason

@@ -1,0 +1,248 @@
+"""Risk engine benchmarks, each side by side in one run on one embedded broker:
+
+1. marks/s of the risk engine against a faust agent that does nothing with the same marks;
+2. mark-to-alert latency p50/p99 at a steady 1,000 marks/s;
+3. a borough-year replay: wall time, peak memory, memory per pupil, with one and two workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+import httpx
+import psutil
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench.harness import embedded_broker, record
+from infra.local.processes import service_commands, service_env
+from shared.events import AttendanceMark
+from shared.kafka import make_producer
+from shared.topics import MARKS
+from synthetic.calendar import academic_year, school_days
+from tests.integration.stack import free_port, wait_until
+
+SCHOOL = "123456"
+DAYS = [day for day, _ in school_days(*academic_year(2025))]
+
+
+def mark_bytes(pupil: int, day: dt.date, session: str) -> tuple[bytes, bytes]:
+    code = (
+        ("N" if session == "AM" else "I")
+        if (pupil * 7 + day.toordinal()) % 11 == 0
+        else ("/" if session == "AM" else "\\")
+    )
+    event = AttendanceMark(
+        pupil_id=f"pupil-{pupil:06d}", school_urn=SCHOOL, date=day, session=session, code=code,
+        recorded_at=dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC),
+    )  # fmt: skip
+    return event.pupil_id.encode(), event.to_bytes()
+
+
+def preload(kafka, pupils: int, days: list[dt.date]) -> int:
+    """Day by day, every pupil's AM then PM, as registers are taken."""
+    producer = make_producer(kafka, client_id="bench-preload")
+    futures = [
+        producer.send(MARKS.name, key=key, value=value)
+        for day in days
+        for session in ("AM", "PM")
+        for pupil in range(pupils)
+        for key, value in [mark_bytes(pupil, day, session)]
+    ]
+    for future in futures:
+        future.get(timeout=120)
+    producer.close()
+    return len(futures)
+
+
+def counter(url: str, name: str) -> float:
+    try:
+        text = httpx.get(f"{url}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
+
+
+@contextmanager
+def worker(command: list[str], env: dict, port: int, log: Path):
+    with log.open("ab") as out:
+        process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process, f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def rate_of(
+    url: str, total: int, name: str = "risk_engine_events_total", timeout_s: float = 3600
+) -> tuple[float, float]:
+    """(marks/s from the first mark to the last, seconds taken)."""
+    wait_until(lambda: counter(url, name) > 0, 120, "the first mark")
+    started, first = time.monotonic(), counter(url, name)
+    wait_until(lambda: counter(url, name) >= total, timeout_s, "every mark", interval_s=0.1)
+    elapsed = time.monotonic() - started
+    return (total - first) / elapsed, elapsed
+
+
+def engine_env(kafka, data_dir: Path, port: int, app_id: str) -> dict:
+    return {
+        **os.environ,
+        **service_env(data_dir, kafka.bootstrap_servers),
+        "RISK_ENGINE_PORT": str(port),
+        "RISK_ENGINE_APP_ID": app_id,
+        "RISK_ENGINE_DATA_DIR": str(data_dir / app_id),
+    }
+
+
+def histogram_quantiles(before: dict[float, float], after: dict[float, float], qs=(0.5, 0.99)) -> dict[float, float]:
+    """Quantiles of the observations between two scrapes of a cumulative histogram (linear in a bucket)."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1]
+    out = {}
+    for q in qs:
+        target, lower, below = q * total, 0.0, 0.0
+        for bound, cumulative in zip(bounds, counts, strict=True):
+            if cumulative >= target:
+                inside = cumulative - below
+                out[q] = (
+                    lower + (bound - lower) * ((target - below) / inside if inside else 1.0)
+                    if bound != float("inf")
+                    else lower
+                )
+                break
+            lower, below = bound, cumulative
+    return out
+
+
+def latency_buckets(url: str) -> dict[float, float]:
+    text = httpx.get(f"{url}/metrics", timeout=5).text
+    return {
+        float(s.labels["le"]): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+        if s.name == "risk_engine_processing_seconds_bucket"
+    }
+
+
+def steady_load(kafka, pupils: int, days: list[dt.date], per_second: int, seconds: int) -> int:
+    producer = make_producer(kafka, client_id="bench-steady")
+    plan = [(pupil, day, session) for day in days for session in ("AM", "PM") for pupil in range(pupils)]
+    sent, started = 0, time.monotonic()
+    for second in range(seconds):
+        for pupil, day, session in plan[second * per_second : (second + 1) * per_second]:
+            key, value = mark_bytes(pupil, day, session)  # occurred_at is now: latency counts from here
+            producer.send(MARKS.name, key=key, value=value)
+            sent += 1
+        producer.flush()
+        time.sleep(max(0.0, started + second + 1 - time.monotonic()))
+    producer.close()
+    return sent
+
+
+def peak_rss(process: psutil.Process, stop: threading.Event, peaks: list[int]) -> None:
+    while not stop.is_set():
+        try:
+            peaks.append(process.memory_info().rss)
+        except psutil.Error:
+            return
+        stop.wait(0.5)
+
+
+def throughput_and_latency(pupils: int) -> dict:
+    with embedded_broker() as (kafka, data_dir):
+        total = preload(kafka, pupils, DAYS[:50])
+        noop_port = free_port()
+        noop_env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "NOOP_PORT": str(noop_port)}
+        with worker([sys.executable, "-m", "bench.noop_agent"], noop_env, noop_port, data_dir / "noop.log") as (_, url):
+            noop_rate, _ = rate_of(url, total, "bench_noop_events_total")
+        port = free_port()
+        env = engine_env(kafka, data_dir, port, "bench-engine")
+        with worker(service_commands()["risk_engine"], env, port, data_dir / "engine.log") as (_, url):
+            engine_rate, _ = rate_of(url, total)
+            before = latency_buckets(url)
+            steady = steady_load(kafka, pupils, DAYS[50:], per_second=1_000, seconds=30)
+            wait_until(lambda: counter(url, "risk_engine_events_total") >= total + steady, 120, "the steady marks")
+            quantiles = histogram_quantiles(before, latency_buckets(url))
+    return {
+        "marks": total,
+        "pupils": pupils,
+        "noop_faust_agent_marks_per_s": round(noop_rate),
+        "risk_engine_marks_per_s": round(engine_rate),
+        "ratio_to_noop": round(engine_rate / noop_rate, 2),
+        "steady_marks_per_s": 1_000,
+        "steady_marks": steady,
+        "mark_to_alert_p50_ms": round(quantiles[0.5] * 1000),
+        "mark_to_alert_p99_ms": round(quantiles[0.99] * 1000),
+    }
+
+
+def replay(pupils: int, workers: int) -> dict:
+    with embedded_broker() as (kafka, data_dir):
+        total = preload(kafka, pupils, DAYS)
+        ports = [free_port() for _ in range(workers)]
+        stops, peaks, threads = threading.Event(), [[] for _ in ports], []
+        with ExitStack() as stack:
+            handles = [
+                stack.enter_context(
+                    worker(
+                        service_commands()["risk_engine"],
+                        engine_env(kafka, data_dir, port, "bench-replay"),
+                        port,
+                        data_dir / f"replay-{port}.log",
+                    )
+                )
+                for port in ports
+            ]
+            for (process, _), peak in zip(handles, peaks, strict=True):
+                thread = threading.Thread(target=peak_rss, args=(psutil.Process(process.pid), stops, peak), daemon=True)
+                thread.start()
+                threads.append(thread)
+            wait_until(
+                lambda: sum(counter(url, "risk_engine_events_total") for _, url in handles) > 0, 120, "the first mark"
+            )
+            baseline = sum(peak[0] for peak in peaks if peak)
+            started = time.monotonic()
+            wait_until(
+                lambda: sum(counter(url, "risk_engine_events_total") for _, url in handles) >= total,
+                7200,
+                "the replay",
+                0.5,
+            )
+            elapsed = time.monotonic() - started
+            stops.set()
+    peak = sum(max(p) for p in peaks)
+    return {
+        "workers": workers,
+        "pupils": pupils,
+        "marks": total,
+        "wall_s": round(elapsed, 1),
+        "marks_per_s": round(total / elapsed),
+        "peak_rss_mb": round(peak / 2**20),
+        "memory_per_pupil_kb": round((peak - baseline) / pupils / 1024, 1),
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pupils", type=int, default=1_000, help="pupils for the throughput and latency runs")
+    parser.add_argument(
+        "--replay-pupils", type=int, default=1_000, help="pupils for the borough-year replay (25,000 is a borough)"
+    )
+    args = parser.parse_args(argv)
+    figures = throughput_and_latency(args.pupils)
+    figures["replay"] = [replay(args.replay_pupils, workers) for workers in (1, 2)]
+    figures["targets"] = {"ratio_to_noop": ">= 0.5", "mark_to_alert_p99_ms": "< 1000"}
+    record("risk_engine", figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ import os
 import faust
 from prometheus_client import Counter, start_http_server
 
-from services.risk_engine.app import App
+from services.risk_engine.app import App, worker_settings
 from shared.settings import kafka_settings
 from shared.topics import MARKS
 
@@ -16,18 +16,7 @@ SEEN = Counter("bench_noop_events_total", "Events the no-op agent iterated over"
 
 
 def main() -> None:
-    kafka = kafka_settings()
-    app = App(
-        os.environ.get("NOOP_APP_ID", "bench-noop"),
-        broker=[f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
-        store="memory://",
-        topic_partitions=kafka.pupil_partitions,
-        topic_disable_leader=True,
-        web_enabled=False,
-        broker_session_timeout=kafka.session_timeout_ms / 1000,
-        broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
-        consumer_auto_offset_reset="earliest",
-    )
+    app = App(os.environ.get("NOOP_APP_ID", "bench-noop"), store="memory://", **worker_settings(kafka_settings()))
     marks = app.topic(MARKS.name, key_serializer="raw", value_serializer="raw", internal=False)
 
     @app.agent(marks)

@@ -49,23 +49,25 @@ class App(faust.App):
         return Transport(self.conf.broker_consumer, self)
 
 
-def create_app(settings: Settings, kafka: KafkaSettings) -> App:
-    app = App(
-        settings.app_id,
-        broker=[f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
-        store=settings.store,
-        datadir=settings.data_dir,
-        topic_partitions=kafka.pupil_partitions,
-        topic_disable_leader=True,
+def worker_settings(kafka: KafkaSettings) -> dict:
+    """faust settings for the embedded broker's behaviour (see README), shared with the benchmark's no-op agent."""
+    return {
+        "broker": [f"kafka://{server}" for server in kafka.bootstrap_servers.split(",")],
+        "topic_partitions": kafka.pupil_partitions,
+        "topic_disable_leader": True,
         # Only our own /metrics and /health are served: faust's web views expose table contents.
-        web_enabled=False,
-        broker_session_timeout=kafka.session_timeout_ms / 1000,
-        broker_heartbeat_interval=kafka.heartbeat_interval_ms / 1000,
-        consumer_auto_offset_reset="earliest",
-        producer_acks=-1,
-        producer_linger_ms=1,
-        table_standby_replicas=0,
-    )
+        "web_enabled": False,
+        "broker_session_timeout": kafka.session_timeout_ms / 1000,
+        "broker_heartbeat_interval": kafka.heartbeat_interval_ms / 1000,
+        "consumer_auto_offset_reset": "earliest",
+        "producer_acks": -1,
+        "producer_linger_ms": 1,
+        "table_standby_replicas": 0,
+    }
+
+
+def create_app(settings: Settings, kafka: KafkaSettings) -> App:
+    app = App(settings.app_id, store=settings.store, datadir=settings.data_dir, **worker_settings(kafka))
     _wire(app, settings, kafka)
     return app
 

@@ -96,3 +96,19 @@ def test_calendar_is_published_keyed_by_school(ingest, kafka):
     assert ingest.post("/v1/calendars", json=calendar).status_code == 202
     [(key, event)] = read_topic(kafka, topics.SCHOOL_CALENDAR, 1)
     assert key == SCHOOL.encode() and event.closures == [dt.date(2025, 11, 24)]
+
+
+def test_a_batch_with_one_bad_row_publishes_nothing(ingest, kafka):
+    good = {
+        "school_urn": SCHOOL,
+        "upn": UPN,
+        "date": "2025-09-08",
+        "session": "AM",
+        "code": "N",
+        "recorded_at": "2025-09-08T09:05:00Z",
+    }
+    bad = {**good, "session": "PM", "code": "H"}
+    assert ingest.post("/v1/marks", json=[good, bad]).status_code == 422
+    assert ingest.post("/v1/marks", json=[{**good, "code": "I"}]).status_code == 202
+    published = read_topic(kafka, topics.MARKS, 1, quiet_s=1.5)
+    assert [event.code for _, event in published] == ["I"]  # nothing from the refused batch

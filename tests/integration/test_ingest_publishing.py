@@ -10,12 +10,10 @@ from services.ingest.keys import issue_key
 from services.ingest.pseudonym import pupil_id_for
 from services.ingest.settings import Settings
 from shared import topics
-from shared.upn import make_upn
 from tests.integration.topics import read_topic
+from tests.payloads import SCHOOL, UPN, mark_row, pupil_row
 
 pytestmark = pytest.mark.integration
-SCHOOL = "123456"
-UPN = make_upn(807, 4001, 18, 1)
 KEY = "integration-test-key"
 
 
@@ -63,17 +61,7 @@ def test_csv_with_bom_publishes_the_same_marks_as_json(ingest, kafka):
 
 
 def test_pupil_identity_and_context_travel_on_separate_topics(ingest, kafka):
-    pupil = {
-        "school_urn": SCHOOL,
-        "upn": UPN,
-        "given_name": "Maya",
-        "family_name": "Patel",
-        "date_of_birth": "2012-04-17",
-        "year_group": 8,
-        "admission_date": "2023-09-04",
-        "characteristics": {"fsm": True, "sen": "K", "young_carer": True},
-        "area_code": "E01012004",
-    }
+    pupil = pupil_row(characteristics={"fsm": True, "sen": "K", "young_carer": True}, area_code="E01012004")
     assert ingest.post("/v1/pupils", json=[pupil]).status_code == 202
     [(context_key, context)] = read_topic(kafka, topics.PUPIL_CONTEXT, 1)
     [(identity_key, identity)] = read_topic(kafka, topics.PUPIL_IDENTITY, 1)
@@ -99,16 +87,7 @@ def test_calendar_is_published_keyed_by_school(ingest, kafka):
 
 
 def test_a_batch_with_one_bad_row_publishes_nothing(ingest, kafka):
-    good = {
-        "school_urn": SCHOOL,
-        "upn": UPN,
-        "date": "2025-09-08",
-        "session": "AM",
-        "code": "N",
-        "recorded_at": "2025-09-08T09:05:00Z",
-    }
-    bad = {**good, "session": "PM", "code": "H"}
-    assert ingest.post("/v1/marks", json=[good, bad]).status_code == 422
-    assert ingest.post("/v1/marks", json=[{**good, "code": "I"}]).status_code == 202
+    assert ingest.post("/v1/marks", json=[mark_row(), mark_row(session="PM", code="H")]).status_code == 422
+    assert ingest.post("/v1/marks", json=[mark_row(code="I")]).status_code == 202
     published = read_topic(kafka, topics.MARKS, 1, quiet_s=1.5)
     assert [event.code for _, event in published] == ["I"]  # nothing from the refused batch

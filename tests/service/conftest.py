@@ -6,8 +6,8 @@ from services.ingest.keys import issue_key, revoke_key
 from services.ingest.settings import Settings
 from shared.settings import KafkaSettings
 from tests.integration.stack import free_port
+from tests.payloads import SCHOOL
 
-SCHOOL = "123456"
 OTHER_SCHOOL = "654321"
 
 

@@ -3,26 +3,12 @@ and any request that got past validation would be a 503: a 4xx proves nothing wa
 
 import pytest
 
-from shared.upn import make_upn
-from tests.service.conftest import OTHER_SCHOOL, SCHOOL
-
-UPN = make_upn(807, 4001, 18, 1)
-
-
-def mark(**overrides) -> dict:
-    row = {
-        "school_urn": SCHOOL,
-        "upn": UPN,
-        "date": "2025-09-08",
-        "session": "AM",
-        "code": "N",
-        "recorded_at": "2025-09-08T09:05:00Z",
-    }
-    return {**row, **overrides}
+from tests.payloads import SCHOOL, UPN, mark_row, pupil_row
+from tests.service.conftest import OTHER_SCHOOL
 
 
 def test_missing_key_is_401_problem_json(client):
-    response = client.post("/v1/marks", json=[mark()])
+    response = client.post("/v1/marks", json=[mark_row()])
     assert response.status_code == 401
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["www-authenticate"] == "Bearer"
@@ -30,30 +16,30 @@ def test_missing_key_is_401_problem_json(client):
 
 @pytest.mark.parametrize("header", ["Bearer ews_not-a-key", "Basic abc", "Bearer "])
 def test_bad_key_is_401(client, header):
-    assert client.post("/v1/marks", json=[mark()], headers={"Authorization": header}).status_code == 401
+    assert client.post("/v1/marks", json=[mark_row()], headers={"Authorization": header}).status_code == 401
 
 
 def test_revoked_key_is_401(client, keys):
-    response = client.post("/v1/marks", json=[mark()], headers=keys["revoked"])
+    response = client.post("/v1/marks", json=[mark_row()], headers=keys["revoked"])
     assert response.status_code == 401
     assert "revoked" in response.json()["detail"]
 
 
 def test_school_outside_the_keys_scope_is_403_naming_it(client, keys):
-    response = client.post("/v1/marks", json=[mark(), mark(school_urn=OTHER_SCHOOL)], headers=keys["live"])
+    response = client.post("/v1/marks", json=[mark_row(), mark_row(school_urn=OTHER_SCHOOL)], headers=keys["live"])
     assert response.status_code == 403
     assert OTHER_SCHOOL in response.json()["detail"]
 
 
 def test_every_bad_row_is_listed_with_index_field_value_and_reason(client, keys):
     rows = [
-        mark(),
-        mark(upn="A" + UPN[1:] if UPN[0] != "A" else "B" + UPN[1:]),
-        mark(code="H"),
-        mark(school_urn="12345"),
-        mark(date="2025-02-30", session="EVENING"),
-        mark(code="J"),
-        mark(recorded_at="2025-09-08T09:05:00"),
+        mark_row(),
+        mark_row(upn="A" + UPN[1:] if UPN[0] != "A" else "B" + UPN[1:]),
+        mark_row(code="H"),
+        mark_row(school_urn="12345"),
+        mark_row(date="2025-02-30", session="EVENING"),
+        mark_row(code="J"),
+        mark_row(recorded_at="2025-09-08T09:05:00"),
     ]
     response = client.post("/v1/marks", json=rows, headers=keys["live"])
     assert response.status_code == 422
@@ -79,7 +65,7 @@ def test_every_bad_row_is_listed_with_index_field_value_and_reason(client, keys)
 
 def test_a_batch_over_five_thousand_rows_is_refused(make_client, keys):
     with make_client(max_body_bytes=10_000_000) as roomy:
-        response = roomy.post("/v1/marks", json=[mark()] * 5_001, headers=keys["live"])
+        response = roomy.post("/v1/marks", json=[mark_row()] * 5_001, headers=keys["live"])
     assert response.status_code == 422
     assert "at most 5000" in response.json()["errors"][0]["reason"]
 
@@ -101,14 +87,16 @@ def test_chunked_body_over_the_limit_is_413(client, keys):
 
 def test_too_many_requests_is_429_with_retry_after(make_client, keys):
     with make_client(rate_limit="3/minute") as limited:
-        codes = [limited.post("/v1/marks", json=[mark(code="bad")], headers=keys["live"]).status_code for _ in range(4)]
+        codes = [
+            limited.post("/v1/marks", json=[mark_row(code="bad")], headers=keys["live"]).status_code for _ in range(4)
+        ]
         assert codes == [422, 422, 422, 429]
-        last = limited.post("/v1/marks", json=[mark()], headers=keys["live"])
+        last = limited.post("/v1/marks", json=[mark_row()], headers=keys["live"])
         assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
 
 
 def test_unreachable_broker_is_503_with_retry_after(client, keys):
-    response = client.post("/v1/marks", json=[mark()], headers=keys["live"])
+    response = client.post("/v1/marks", json=[mark_row()], headers=keys["live"])
     assert response.status_code == 503
     assert response.headers["retry-after"] == "5"
     assert "Resend the whole request" in response.json()["detail"]
@@ -139,17 +127,7 @@ def test_csv_row_errors_use_the_same_shape_as_json(client, keys):
 
 
 def test_pupil_with_leaving_before_admission_is_refused(client, keys):
-    pupil = {
-        "school_urn": SCHOOL,
-        "upn": UPN,
-        "given_name": "Maya",
-        "family_name": "Patel",
-        "date_of_birth": "2012-04-17",
-        "year_group": 8,
-        "admission_date": "2023-09-04",
-        "leaving_date": "2023-01-01",
-        "characteristics": {"sen": "X"},
-    }
+    pupil = pupil_row(leaving_date="2023-01-01", characteristics={"sen": "X"})
     errors = client.post("/v1/pupils", json=[pupil], headers=keys["live"]).json()["errors"]
     reasons = " ".join(e["reason"] for e in errors)
     assert "leaving_date is before admission_date" in reasons or any(

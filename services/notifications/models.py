@@ -13,7 +13,7 @@ class DeliveryBase(SQLModel):
     transition: str
     channel: str = "email"
     recipient: str
-    status: str = Field(description="sent or failed")
+    status: str = Field(description="sent, or suppressed (a re-raise inside the quiet period)")
     attempted_at: dt.datetime = Field(default_factory=utcnow)
 
 
@@ -22,6 +22,9 @@ class Delivery(DeliveryBase, table=True):
 
     __table_args__ = (UniqueConstraint("alert_id", "transition", "channel"),)
     id: int | None = Field(default=None, primary_key=True)
+    # Kept to recognise a re-raised alert; not in the public log, which has no pupil data.
+    pupil_id: str = Field(index=True)
+    rule: str
 
 
 class DeliveryPublic(DeliveryBase):

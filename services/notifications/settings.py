@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         "attendance-lead-{school_urn}@schools.invalid",
         description="Address of a school's attendance lead, formatted with the school URN",
     )
+    quiet_days: int = Field(
+        14,
+        description="A pupil whose alert for a rule resolved and was raised again within this many days of "
+        "the last email about it is logged, not emailed again (rates hovering at a line would flap)",
+    )
     referrals_url: str = Field("http://127.0.0.1:8002", description="Where staff open cases, linked from emails")
 
 

@@ -69,7 +69,14 @@ def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(post
 
 def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(postgres_url):
     engine = make_engine(postgres_url, (Delivery,))
-    row = {"alert_id": "a1", "transition": "raised", "recipient": "lead@school.invalid", "status": "sent"}
+    row = {
+        "alert_id": "a1",
+        "pupil_id": "p1",
+        "rule": "persistent_absence",
+        "transition": "raised",
+        "recipient": "lead@school.invalid",
+        "status": "sent",
+    }
     with Session(engine) as session:
         session.add(Delivery(**row))
         session.commit()

@@ -16,7 +16,10 @@ class Settings(BaseSettings):
     app_id: str = Field("risk-engine", description="faust app id: consumer group and changelog topic prefix")
     host: str = Field("127.0.0.1", description="Where /metrics and /health listen; loopback unless set")
     port: int = Field(8004, description="Port for /metrics and /health")
-    store: Literal["memory://", "rocksdb://"] = Field("memory://", description="Table store; rocksdb:// in production")
+    store: Literal["memory://", "rocksdb://"] = Field(
+        "memory://",
+        description="Table store: rocksdb:// in production on Apache Kafka, never on embedded Tansu (see README)",
+    )
     data_dir: str = Field("data/risk_engine", description="faust data folder (RocksDB files)")
     thresholds: Thresholds = Field(
         default_factory=Thresholds, description="Every rule number, e.g. RISK_ENGINE_THRESHOLDS__PERSISTENT_ABSENCE=0.1"

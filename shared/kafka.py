@@ -49,6 +49,8 @@ def make_consumer(settings: KafkaSettings, group_id: str, topics: Iterable[Topic
         heartbeat_interval_ms=settings.heartbeat_interval_ms,
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
         max_poll_records=500,
+        # Not kafka-python's 30 s: the loop retries, and a stopping service should not wait that long.
+        bootstrap_timeout_ms=5_000,
     )
 
 

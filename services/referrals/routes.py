@@ -52,6 +52,7 @@ def read_case(case_id: int, session: SessionDep, staff: StaffDep):
         raise HTTPException(404, f"no case {case_id} in your schools")
     identity = session.get(PupilIdentity, case.pupil_id)
     alerts = session.exec(select(Alert).where(Alert.case_id == case.id).order_by(Alert.raised_at)).all()
+    detail = CaseDetail.build(case, identity, alerts)  # before the commit expires what was loaded
     session.add(AuditEntry(staff_id=staff.id, action="read_case", pupil_id=case.pupil_id, detail=f"case {case.id}"))
     session.commit()
-    return CaseDetail.build(case, identity, alerts)
+    return detail

@@ -12,11 +12,10 @@ from starlette.concurrency import run_in_threadpool
 from services.ingest import service
 from services.ingest.csv_marks import rows_from_csv
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import Accepted, CalendarIn, MarkIn, PupilIn
+from services.ingest.schemas import MAX_ROWS, Accepted, CalendarIn, MarkIn, PupilIn
 from services.ingest.security import ConnectorDep
 from services.ingest.settings import Settings
 
-MAX_ROWS = 5_000
 router = APIRouter(prefix="/v1")
 _mark_rows = TypeAdapter(list[MarkIn])
 

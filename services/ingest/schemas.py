@@ -11,6 +11,8 @@ from shared.codes import current_table
 from shared.events import SenStatus, Session
 from shared.upn import upn_problem
 
+MAX_ROWS = 5_000  # per request, for every endpoint that takes rows; connectors chunk to it
+
 
 def _valid_upn(upn: str) -> str:
     problem = upn_problem(upn)

@@ -8,8 +8,9 @@ from collections.abc import Iterator, Sequence
 import httpx
 from tenacity import before_sleep_log, retry, retry_if_exception, stop_after_delay, wait_exponential_jitter
 
+from services.ingest.schemas import MAX_ROWS
+
 log = logging.getLogger(__name__)
-MAX_ROWS = 5_000
 
 
 class IngestRefused(Exception):

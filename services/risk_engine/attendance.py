@@ -1,47 +1,117 @@
 """A pupil's sessions, and the arithmetic over them. Pure.
 
-A pupil's record maps each session slot to the latest code recorded for it, stored
-compactly as "recorded-at|code" so plain string comparison orders two recordings
-(later time wins, ties broken by code). Applying a mark is therefore idempotent and
-order-independent: any permutation of the same marks, duplicates and corrections
-included, yields the same record.
+A pupil's record holds, per school and academic year, one string of fixed-width cells, one
+cell per session from 1 September (AM, PM, AM, ...). A cell is the recording time (UTC
+microseconds in fixed-width hex), the code (space-padded) and one character of flags saying
+what the code counts as. Plain string comparison of cells orders two recordings: the later
+time wins, ties broken by code (the flags follow from the code). Applying a mark is therefore
+idempotent and order-independent: any permutation of the same marks, duplicates and
+corrections included, yields the same record. The compact form keeps a pupil's state small
+to store, and the flags let a window of school days be read and counted in a few C calls.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Iterator
+from functools import cache, lru_cache
+from typing import NamedTuple
 
+from services.risk_engine.calendar import academic_year_of
 from shared.codes import Category, CodeTable
 
-# "school|YYYY-MM-DD|AM" -> "YYYYmmddTHHMMSS.ffffff|CODE" (recorded-at in UTC)
-Sessions = dict[str, str]
+# "school|academic year" -> cells
+Records = dict[str, str]
+
+STAMP_WIDTH = 14  # hex microseconds since 1970: enough until the year 4000
+CODE_WIDTH = 2
+FLAG_OFFSET = STAMP_WIDTH + CODE_WIDTH
+CELL = FLAG_OFFSET + 1
+EMPTY_CELL = " " * CELL  # sorts before every recording
+NO_FLAGS = " "  # the flag character of an empty cell
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+# Flag bits: what the window figures need to know of a session's code.
+POSSIBLE, ABSENT, UNAUTHORISED, MISSING, RISING = 1, 2, 4, 8, 16
+UNAUTHORISED_CODES = frozenset("GNOU")
+MISSING_EDUCATION_CODES = frozenset("GNO")
+RISING_CODES = frozenset("NLU")
 
 
-def slot_of(school_urn: str, date: dt.date, session: str) -> str:
-    return f"{school_urn}|{date.isoformat()}|{session}"
+def flag_char(bits: int) -> str:
+    return chr(ord("0") + bits)
 
 
+@cache
+def code_flags(table: CodeTable) -> dict[str, str]:
+    """Each code's flag character."""
+    out = {}
+    for code, entry in table.codes.items():
+        bits = 0
+        if entry.category.counts_as_possible:
+            bits = (
+                POSSIBLE
+                | (ABSENT * entry.category.absent)
+                | (UNAUTHORISED * (code in UNAUTHORISED_CODES))
+                | (MISSING * (code in MISSING_EDUCATION_CODES))
+                | (RISING * (code in RISING_CODES))
+            )
+        out[code] = flag_char(bits)
+    return out
+
+
+@lru_cache(maxsize=4096)  # a register's marks share their recording time
 def recorded_key(recorded_at: dt.datetime) -> str:
-    return recorded_at.astimezone(dt.UTC).strftime("%Y%m%dT%H%M%S.%f")
+    """The recording time as a fixed-width string that sorts like the time itself."""
+    return f"{(recorded_at - _EPOCH) // dt.timedelta(microseconds=1):0{STAMP_WIDTH}x}"
 
 
-def apply_mark(sessions: Sessions, slot: str, code: str, recorded: str) -> bool:
-    """Record `code` for `slot` unless a later recording is already there. True if changed."""
-    candidate = f"{recorded}|{code}"
-    current = sessions.get(slot)
-    if current is not None and current >= candidate:
-        return False
-    sessions[slot] = candidate
-    return True
+def record_key(school_urn: str, academic_year: int) -> str:
+    return f"{school_urn}|{academic_year}"
 
 
-def code_in(value: str) -> str:
-    return value.rsplit("|", 1)[1]
+def position(day: dt.date, session: str) -> tuple[int, int]:
+    """(academic year, offset of the session's cell in that year's string)."""
+    year = academic_year_of(day)
+    index = (day - dt.date(year, 9, 1)).days * 2 + (session == "PM")
+    return year, index * CELL
 
 
-@dataclass(frozen=True, slots=True)
-class Tally:
+def apply_mark(
+    records: Records, school_urn: str, day: dt.date, session: str, code: str, recorded: str, table: CodeTable
+) -> tuple[bool, str | None]:
+    """Record `code` for the session unless a later recording is already there (in place).
+
+    Returns (changed, the code the session held before).
+    """
+    year, offset = position(day, session)
+    key = record_key(school_urn, year)
+    cells = records.get(key, "")
+    candidate = f"{recorded}{code:<{CODE_WIDTH}}{code_flags(table)[code]}"
+    current = cells[offset : offset + CELL] if offset < len(cells) else EMPTY_CELL
+    if current >= candidate:
+        return False, None
+    if offset >= len(cells):
+        cells += " " * (offset - len(cells)) + candidate
+    else:
+        cells = cells[:offset] + candidate + cells[offset + CELL :]
+    records[key] = cells
+    return True, current[STAMP_WIDTH:FLAG_OFFSET].rstrip() or None
+
+
+def sessions_in(records: Records) -> Iterator[tuple[str, dt.date, str, str]]:
+    """Every marked session: (school, date, "AM"/"PM", code)."""
+    for key, cells in records.items():
+        school, year = key.rsplit("|", 1)
+        start = dt.date(int(year), 9, 1)
+        for offset in range(0, len(cells), CELL):
+            code = cells[offset + STAMP_WIDTH : offset + FLAG_OFFSET].rstrip()
+            if code:
+                index = offset // CELL
+                yield school, start + dt.timedelta(days=index // 2), ("AM", "PM")[index % 2], code
+
+
+class Tally(NamedTuple):  # a tuple: built for every term on every evaluation, so cheap to make
     possible: int = 0
     attended: int = 0
     authorised: int = 0

@@ -97,7 +97,7 @@ class SchoolDays:
             return False
         return self._calendar_term(day) is not None
 
-    def school_days_back(self, last: dt.date, count: int) -> list[dt.date]:
+    def school_days_back(self, last: dt.date, count: int) -> tuple[dt.date, ...]:
         """The `count` school days ending at `last`, oldest first."""
         key = (last, count)
         if key not in self._back_cache:
@@ -106,10 +106,10 @@ class SchoolDays:
                 if self.is_school_day(day):
                     days.append(day)
                 day -= dt.timedelta(days=1)
-            self._back_cache[key] = days[::-1]
+            self._back_cache[key] = tuple(days[::-1])
         return self._back_cache[key]
 
-    def school_days_from(self, first: dt.date, count: int) -> list[dt.date]:
+    def school_days_from(self, first: dt.date, count: int) -> tuple[dt.date, ...]:
         """The first `count` school days from `first` on."""
         key = ("from", first, count)
         if key not in self._back_cache:
@@ -118,5 +118,5 @@ class SchoolDays:
                 if self.is_school_day(day):
                     days.append(day)
                 day += dt.timedelta(days=1)
-            self._back_cache[key] = days
+            self._back_cache[key] = tuple(days)
         return self._back_cache[key]

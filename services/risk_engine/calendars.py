@@ -42,7 +42,7 @@ class Calendars:
             group_id=None,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
-            fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+            fetch_max_wait_ms=500,  # calendars change rarely: no need to poll the broker 50 times a second
         )
         await consumer.start()
         try:

@@ -31,7 +31,7 @@ class Step:
 
 
 def empty_state(school_urn: str) -> dict:
-    return {"school": school_urn, "sessions": {}, "counts": {}, "latest": None, "calendar": None, "alerts": {}}
+    return {"school": school_urn, "records": {}, "counts": {}, "latest": None, "calendar": None, "alerts": {}}
 
 
 def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tuple[dict, bool]:
@@ -41,17 +41,24 @@ def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tu
     calendar (new terms) recounts the totals from the sessions.
     """
     state = state or empty_state(mark.school_urn)
-    sessions = dict(state["sessions"])
-    slot = attendance.slot_of(mark.school_urn, mark.date, mark.session)
-    previous = sessions.get(slot)
-    if not attendance.apply_mark(sessions, slot, mark.code, attendance.recorded_key(mark.recorded_at)):
+    records = dict(state["records"])
+    changed, previous = attendance.apply_mark(
+        records,
+        mark.school_urn,
+        mark.date,
+        mark.session,
+        mark.code,
+        attendance.recorded_key(mark.recorded_at),
+        context.table,
+    )
+    if not changed:
         return state, False
     days, table = context.days, context.table
     if state["calendar"] != days.version:
-        counts = figures.recount(sessions, days, table)
+        counts = figures.recount(records, days, table)
     else:
         counts = {key: list(row) for key, row in state["counts"].items()}
-        figures.adjust(counts, slot, attendance.code_in(previous) if previous else None, mark.code, days, table)
+        figures.adjust(counts, mark.school_urn, mark.date, previous, mark.code, days, table)
     latest = (
         max(state["latest"] or "", mark.date.isoformat())
         if mark.school_urn == state["school"]
@@ -60,17 +67,25 @@ def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tu
     return {
         **state,
         "school": mark.school_urn,
-        "sessions": sessions,
+        "records": records,
         "counts": counts,
         "latest": latest,
         "calendar": days.version,
     }, True
 
 
-def evaluate(pupil_id: str, state: dict, context: Context) -> Step:
+@dataclass(frozen=True)
+class Evaluation:
+    state: dict
+    alerts: list[RiskAlert]
+    figures: figures.Figures
+    risk_score: int
+
+
+def evaluate(pupil_id: str, state: dict, context: Context) -> Evaluation:
     school = state["school"]
     current = figures.compute(
-        state["sessions"],
+        state["records"],
         state["counts"],
         school,
         dt.date.fromisoformat(state["latest"]) if state["latest"] else None,
@@ -90,22 +105,23 @@ def evaluate(pupil_id: str, state: dict, context: Context) -> Step:
         risk,
         announce,
     )
-    new_state = {**state, "alerts": outcome.states}
-    return Step(new_state, True, outcome.alerts, snapshot_of(pupil_id, school, current, risk.points))
+    return Evaluation({**state, "alerts": outcome.states}, outcome.alerts, current, risk.points)
 
 
 def process_marks(state: dict | None, pupil_id: str, marks: list[AttendanceMark], context: Context) -> Step:
     """Evaluate after every mark that changes something, so the alerts are the same however the
     stream was cut into batches (and across restarts); the caller writes the state once."""
     alerts: list[RiskAlert] = []
-    snapshot = None
+    last = None
     for mark in marks:
         candidate, changed = apply_mark(state, mark, context)
         if changed:
-            step = evaluate(pupil_id, candidate, context)
-            state, snapshot = step.state, step.snapshot
-            alerts.extend(step.alerts)
-    return Step(state, snapshot is not None, alerts, snapshot)
+            last = evaluate(pupil_id, candidate, context)
+            state = last.state
+            alerts.extend(last.alerts)
+    if last is None:
+        return Step(state, False, [], None)
+    return Step(state, True, alerts, snapshot_of(pupil_id, state["school"], last.figures, last.risk_score))
 
 
 def process_mark(state: dict | None, mark: AttendanceMark, context: Context) -> Step:

@@ -9,100 +9,134 @@ of term) are read straight from the sessions for the few days they cover.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from functools import cache
+from functools import lru_cache
+from operator import itemgetter
+from typing import NamedTuple
 
-from services.risk_engine.attendance import Sessions, Tally, code_in, slot_of
+from services.risk_engine.attendance import (
+    ABSENT,
+    FLAG_OFFSET,
+    MISSING,
+    NO_FLAGS,
+    POSSIBLE,
+    RISING,
+    RISING_CODES,
+    UNAUTHORISED,
+    Records,
+    Tally,
+    flag_char,
+    position,
+    record_key,
+    sessions_in,
+)
 from services.risk_engine.calendar import SchoolDays, academic_year_of
 from shared.codes import Category, CodeTable
 
-UNAUTHORISED = frozenset("GNOU")
-MISSING_EDUCATION_CODES = frozenset("GNO")
-RISING_CODES = frozenset("NLU")
 RECENT_SCHOOL_DAYS = 20  # "the rolling 4-week rate"
 
 # Running counts: key -> [possible, attended, authorised, unauthorised, N/L/U marks, Monday/Friday absences]
 Counts = dict[str, list[int]]
 
+ALL_FLAGS = [flag_char(bits) for bits in range(32)]
+# str.translate tables over a string of flag characters: keep those with a bit (len() counts
+# them), or turn possible sessions into "a" (absent) and "p" (present), dropping the rest.
+ONLY = {
+    bit: str.maketrans("", "", NO_FLAGS + "".join(c for b, c in enumerate(ALL_FLAGS) if not b & bit))
+    for bit in (POSSIBLE, UNAUTHORISED, MISSING, RISING)
+}
+ABSENT_OR_PRESENT = str.maketrans(
+    {NO_FLAGS: None} | {c: ("a" if b & ABSENT else "p") if b & POSSIBLE else None for b, c in enumerate(ALL_FLAGS)}
+)
 
-def count_keys(school_urn: str, day: dt.date, days: SchoolDays) -> list[str]:
-    keys = [f"{school_urn}|Y|{academic_year_of(day)}"]
+
+@lru_cache(maxsize=65536)
+def count_keys(school_urn: str, day: dt.date, days: SchoolDays) -> tuple[str, ...]:
     term = days.term_of(day)
-    if term:
-        keys.append(f"{school_urn}|T|{term}")
-    return keys
+    year_key = f"{school_urn}|Y|{academic_year_of(day)}"
+    return (year_key, f"{school_urn}|T|{term}") if term else (year_key,)
 
 
-def contribution(code: str, day: dt.date, table: CodeTable) -> list[int] | None:
+@lru_cache(maxsize=1024)
+def contribution(code: str, monday_or_friday: bool, table: CodeTable) -> tuple[int, ...] | None:
+    """What one session with `code` adds to each running count."""
     category = table.category(code)
     if not category.counts_as_possible:
         return None
-    absent = category.absent
-    return [
+    return (
         1,
         int(category.attended),
         int(category is Category.AUTHORISED),
         int(category is Category.UNAUTHORISED),
         int(code in RISING_CODES),
-        int(absent and day.weekday() in (0, 4)),
-    ]
+        int(category.absent and monday_or_friday),
+    )
 
 
-def adjust(counts: Counts, slot: str, old_code: str | None, new_code: str, days: SchoolDays, table: CodeTable) -> None:
+def adjust(
+    counts: Counts, school: str, day: dt.date, old_code: str | None, new_code: str, days: SchoolDays, table: CodeTable
+) -> None:
     """Move one session from its old code to its new one in the running counts (in place)."""
-    school, date, _ = slot.split("|")
-    day = dt.date.fromisoformat(date)
+    monday_or_friday = day.weekday() in (0, 4)
+    removed = contribution(old_code, monday_or_friday, table) if old_code else None
+    added = contribution(new_code, monday_or_friday, table)
     for key in count_keys(school, day, days):
         row = counts.setdefault(key, [0] * 6)
-        for sign, code in ((-1, old_code), (1, new_code)):
-            part = contribution(code, day, table) if code else None
-            if part:
-                for index, value in enumerate(part):
-                    row[index] += sign * value
+        if removed:
+            row[:] = [value - part for value, part in zip(row, removed, strict=True)]
+        if added:
+            row[:] = [value + part for value, part in zip(row, added, strict=True)]
 
 
-def recount(sessions: Sessions, days: SchoolDays, table: CodeTable) -> Counts:
+def recount(records: Records, days: SchoolDays, table: CodeTable) -> Counts:
     """Counts from scratch, e.g. when a school's calendar (its terms) changes."""
     counts: Counts = {}
-    for slot, value in sessions.items():
-        adjust(counts, slot, None, code_in(value), days, table)
+    for school, day, _, code in sessions_in(records):
+        adjust(counts, school, day, None, code, days, table)
     return counts
 
 
-@dataclass(frozen=True, slots=True)
-class CodeFlags:
-    absent: bool
-    unauthorised: bool  # G N O U
-    missing: bool  # G N O
-    rising: bool  # N L U
+FlagGetters = list[tuple[int, itemgetter, int]]
 
 
-@cache
-def possible_code_flags(table: CodeTable) -> dict[str, CodeFlags]:
-    """Per code that counts as possible, the facts the window figures need (a hot path)."""
-    return {
-        code: CodeFlags(
-            entry.category.absent, code in UNAUTHORISED, code in MISSING_EDUCATION_CODES, code in RISING_CODES
-        )
-        for code, entry in table.codes.items()
-        if entry.category.counts_as_possible
-    }
+def _flag_getters(days: tuple[dt.date, ...]) -> FlagGetters:
+    """Per academic year the days fall in: (year, a getter of their flag characters, AM then
+    PM, from that year's cells, the length the cells must have for it)."""
+    offsets: dict[int, list[int]] = {}
+    for day in days:
+        for session in ("AM", "PM"):
+            year, offset = position(day, session)
+            offsets.setdefault(year, []).append(offset + FLAG_OFFSET)
+    return [(year, itemgetter(*found), max(found) + 1) for year, found in offsets.items()]
 
 
-@cache
-def _day_slots(school: str, day: dt.date) -> tuple[str, str]:
-    return slot_of(school, day, "AM"), slot_of(school, day, "PM")
+# Keyed by the calendar object (identity-hashed) and a date: cheap keys on a hot path.
+@lru_cache(maxsize=65536)
+def _days_back(days: SchoolDays, last: dt.date, count: int) -> FlagGetters:
+    return _flag_getters(days.school_days_back(last, count))
+
+
+@lru_cache(maxsize=4096)
+def _days_from(days: SchoolDays, first: dt.date, count: int) -> FlagGetters:
+    return _flag_getters(days.school_days_from(first, count))
+
+
+def session_flags(records: Records, school: str, getters: FlagGetters) -> str:
+    """Two flag characters per day (AM, PM); a space for a session with no mark."""
+    parts = []
+    for year, getter, needed in getters:
+        cells = records.get(record_key(school, year), "")
+        parts.append("".join(getter(cells if len(cells) >= needed else cells.ljust(needed))))
+    return "".join(parts)
 
 
 def _tally(row: list[int] | None) -> Tally:
     return Tally(*row[:4]) if row else Tally()
 
 
-@dataclass(frozen=True)
-class Figures:
+class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to make
     latest: dt.date | None = None
     year: Tally = Tally()  # academic year to date, this enrolment
-    terms: list[tuple[str, Tally]] = field(default_factory=list)  # chronological, all years held
+    terms: tuple[tuple[str, Tally], ...] = ()  # chronological, all years held
     current_term: str | None = None
     first_week_absences: int = 0  # in the first 10 possible sessions of the current term
     first_week_possible: int = 0
@@ -126,7 +160,7 @@ class Figures:
 
 
 def compute(
-    sessions: Sessions,
+    records: Records,
     counts: Counts,
     school: str,
     latest: dt.date | None,
@@ -138,35 +172,24 @@ def compute(
     if latest is None:
         return Figures()
 
-    flags = possible_code_flags(table)
-
-    def codes_on(day: dt.date) -> list[CodeFlags]:
-        found = []
-        for slot in _day_slots(school, day):
-            value = sessions.get(slot)
-            if value is not None:
-                flag = flags.get(value[value.rindex("|") + 1 :])
-                if flag is not None:
-                    found.append(flag)
-        return found
-
     year_row = counts.get(f"{school}|Y|{academic_year_of(latest)}")
     year = _tally(year_row)
     prefix = f"{school}|T|"
-    terms = sorted((key.removeprefix(prefix), _tally(row)) for key, row in counts.items() if key.startswith(prefix))
+    terms = tuple(
+        sorted((key.removeprefix(prefix), _tally(row)) for key, row in counts.items() if key.startswith(prefix))
+    )
     current_term = days.term_of(latest)
-    first_week: list[CodeFlags] = []
+    first_week = ""  # "a"/"p" per possible session
     if current_term:
-        for day in days.school_days_from(days.term_start(current_term), first_week_sessions):
-            first_week.extend(codes_on(day))
-        first_week = first_week[:first_week_sessions]
+        first_days = _days_from(days, days.term_start(current_term), first_week_sessions)
+        first_week = session_flags(records, school, first_days).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
 
-    window = days.school_days_back(latest, window_school_days)
-    window_codes = [(day, codes_on(day)) for day in window]
-    recent = [flag for _, found in window_codes[-RECENT_SCHOOL_DAYS:] for flag in found]
+    window = session_flags(records, school, _days_back(days, latest, window_school_days))
+    recent_window = window[-2 * RECENT_SCHOOL_DAYS :]
+    recent = recent_window.translate(ABSENT_OR_PRESENT)
     recent_possible = len(recent)
-    recent_absent = sum(flag.absent for flag in recent)
-    recent_rising = sum(flag.rising for flag in recent)
+    recent_absent = recent.count("a")
+    recent_rising = len(recent_window.translate(ONLY[RISING]))
     before_possible = max(0, year.possible - recent_possible)
     before_days = max(1, before_possible // 2)
     rising_year = year_row[4] if year_row else 0
@@ -176,11 +199,12 @@ def compute(
         year=year,
         terms=terms,
         current_term=current_term,
-        first_week_absences=sum(flag.absent for flag in first_week),
+        first_week_absences=first_week.count("a"),
         first_week_possible=len(first_week),
-        unauthorised_recent=sum(flag.unauthorised for _, found in window_codes for flag in found),
-        missing_streak_days=_missing_streak(window_codes),
-        spells=_spells(window_codes),
+        unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
+        missing_streak_days=_missing_streak(window),
+        # Separate runs of absent sessions; sessions that are not possible neither break nor extend one.
+        spells=("p" + window.translate(ABSENT_OR_PRESENT)).count("pa"),
         monday_friday_share=(year_row[5] / year.absent) if year_row and year.absent else 0.0,
         recent_rate=recent_absent / recent_possible if recent_possible else 0.0,
         baseline_rate=(year.absent - recent_absent) / before_possible if before_possible else 0.0,
@@ -189,20 +213,12 @@ def compute(
     )
 
 
-def _spells(window_codes) -> int:
-    spells, absent_before = 0, False
-    for _, found in window_codes:
-        for flag in found:
-            spells += flag.absent and not absent_before
-            absent_before = flag.absent
-    return spells
-
-
-def _missing_streak(window_codes) -> int:
+def _missing_streak(window: str) -> int:
     """Consecutive school days, back from the latest, on which every possible session was G, N or O."""
     streak = 0
-    for _, found in reversed(window_codes):
-        if not found or not all(flag.missing for flag in found):
+    for index in range(len(window) - 2, -1, -2):
+        possible = window[index : index + 2].translate(ONLY[POSSIBLE])
+        if not possible or len(possible.translate(ONLY[MISSING])) != len(possible):
             break
         streak += 1
     return streak

@@ -30,6 +30,21 @@ def _band_rank(band: str | None) -> int:
     return ABSENCE_BANDS.index(band) if band in ABSENCE_BANDS else -1
 
 
+def _unchanged(states: AlertStates, holding: dict[str, Finding]) -> bool:
+    """True when nothing would move: the common case, checked before copying any state."""
+    for rule, finding in holding.items():
+        state = states.get(rule)
+        if (
+            state is None
+            or not state["open"]
+            or not state.get("announced")
+            or finding.episode_key != state.get("key")
+            or _band_rank(finding.band) > _band_rank(state["band"])
+        ):
+            return False
+    return all(rule in holding for rule, state in states.items() if state["open"])
+
+
 def advance(
     pupil_id: str,
     school_urn: str,
@@ -40,6 +55,9 @@ def advance(
     announce: bool = True,
 ) -> Outcome:
     """`snapshot` is the pupil's current figures; `announce` False holds alerts back (backfill)."""
+    holding = {finding.rule: finding for finding in findings}
+    if _unchanged(states, holding):
+        return Outcome(states, [])
     new_states = {rule: dict(state) for rule, state in states.items()}
     alerts: list[RiskAlert] = []
 
@@ -68,7 +86,6 @@ def advance(
         if state.get("announced"):
             emit(rule, state, Transition.RESOLVED, None)
 
-    holding = {finding.rule: finding for finding in findings}
     for rule, finding in holding.items():
         state = new_states.setdefault(rule, {"episode": 0, "open": False, "band": None, "key": None})
         if state["open"] and finding.episode_key != state.get("key"):

@@ -13,7 +13,7 @@ from infra.local.broker import EmbeddedBroker
 from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key
 from services.ingest.settings import Settings
-from services.risk_engine.attendance import code_in
+from services.risk_engine.attendance import sessions_in
 from services.risk_engine.calendar import SchoolDays
 from services.risk_engine.engine import Context, process_mark
 from services.risk_engine.rules import Thresholds
@@ -111,6 +111,6 @@ def test_broker_stopped_mid_stream_loses_and_doubles_nothing(durable_broker, tmp
         step = process_mark(states.get(event.pupil_id), event, context)
         states[event.pupil_id] = step.state if step.changed else states[event.pupil_id]
     expected = collections.Counter(row["code"] != "N" for row in rows)
-    absent = sum(1 for s in states.values() for value in s["sessions"].values() if code_in(value) == "N")
-    total = sum(len(s["sessions"]) for s in states.values())
+    codes = [code for s in states.values() for *_, code in sessions_in(s["records"])]
+    absent, total = codes.count("N"), len(codes)
     assert (total, absent) == (len(rows), expected[False])

@@ -1,7 +1,7 @@
 import datetime as dt
 import itertools
 
-from services.risk_engine.attendance import Tally, apply_mark, code_in, recorded_key, tally
+from services.risk_engine.attendance import Tally, apply_mark, recorded_key, sessions_in, tally
 from shared.codes import current_table
 
 TABLE = current_table()
@@ -27,23 +27,54 @@ def at(hour: int, day: int = 8) -> str:
     return recorded_key(dt.datetime(2025, 9, day, hour, tzinfo=dt.UTC))
 
 
+MONDAY = dt.date(2025, 9, 8)
+
+
+def codes(records) -> set[tuple[str, dt.date, str, str]]:
+    return set(sessions_in(records))
+
+
 def test_latest_recorded_mark_wins_whatever_the_arrival_order():
     marks = [("AM", "N", at(9)), ("AM", "I", at(10, day=9)), ("AM", "N", at(9)), ("PM", "\\", at(13))]
     results = set()
     for order in itertools.permutations(marks):
-        sessions = {}
-        for slot, code, recorded in order:
-            apply_mark(sessions, slot, code, recorded)
-        results.add(tuple(sorted((slot, code_in(value)) for slot, value in sessions.items())))
-    assert results == {(("AM", "I"), ("PM", "\\"))}
+        records = {}
+        for session, code, recorded in order:
+            apply_mark(records, "100001", MONDAY, session, code, recorded, TABLE)
+        results.add(frozenset(codes(records)))
+    assert results == {frozenset({("100001", MONDAY, "AM", "I"), ("100001", MONDAY, "PM", "\\")})}
 
 
 def test_repeating_a_mark_reports_no_change_and_an_older_one_is_ignored():
-    sessions = {}
-    assert apply_mark(sessions, "s", "N", at(9)) is True
-    assert apply_mark(sessions, "s", "N", at(9)) is False
-    assert apply_mark(sessions, "s", "O", at(8)) is False
-    assert code_in(sessions["s"]) == "N"
+    records = {}
+    assert apply_mark(records, "100001", MONDAY, "AM", "N", at(9), TABLE) == (True, None)
+    assert apply_mark(records, "100001", MONDAY, "AM", "N", at(9), TABLE) == (False, None)
+    assert apply_mark(records, "100001", MONDAY, "AM", "O", at(8), TABLE) == (False, None)
+    assert apply_mark(records, "100001", MONDAY, "AM", "I", at(10), TABLE) == (True, "N")  # the code it replaced
+    assert codes(records) == {("100001", MONDAY, "AM", "I")}
+
+
+def test_two_letter_codes_and_ties_order_like_the_codes_themselves():
+    records = {}
+    apply_mark(records, "100001", MONDAY, "AM", "C1", at(9), TABLE)
+    assert apply_mark(records, "100001", MONDAY, "AM", "C", at(9), TABLE) == (False, None)  # "C" < "C1"
+    assert apply_mark(records, "100001", MONDAY, "AM", "Y1", at(9), TABLE) == (True, "C1")
+    assert codes(records) == {("100001", MONDAY, "AM", "Y1")}
+
+
+def test_sessions_across_academic_years_and_schools_are_kept_apart():
+    records = {}
+    last_of_year, first_of_next = dt.date(2025, 8, 31), dt.date(2025, 9, 1)
+    marks = [
+        ("100001", last_of_year, "PM", "/"),
+        ("100001", first_of_next, "AM", "N"),
+        ("100002", first_of_next, "AM", "I"),
+        ("100001", dt.date(2026, 7, 22), "PM", "L"),
+    ]
+    for school, day, session, code in marks:
+        apply_mark(records, school, day, session, code, at(9), TABLE)
+    assert codes(records) == set(marks)
+    assert sorted(records) == ["100001|2024", "100001|2025", "100002|2025"]
 
 
 def test_recorded_key_orders_times_across_timezones():

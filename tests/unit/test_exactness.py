@@ -6,6 +6,7 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.risk_engine import figures
 from services.risk_engine.engine import process_mark
 from shared.codes import Category, current_table
 from shared.events import AttendanceMark
@@ -58,6 +59,10 @@ def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:
         )
     latest = max(day for day, _ in codes)
     window = [d for d in TERM_DAYS if d <= latest][-50:]
+    in_order = [(day, s) for day in window for s in ("AM", "PM") if (day, s) in possible]
+    spells = sum(1 for i, slot in enumerate(in_order) if slot in absent and (i == 0 or in_order[i - 1] not in absent))
+    recent = [slot for slot in in_order if slot[0] in window[-20:]]
+    first_week = [(day, s) for day in TERM_DAYS[:10] for s in ("AM", "PM") if (day, s) in possible][:10]
     unauthorised = sum(1 for (day, _), code in codes.items() if day >= window[0] and code in "GNOU" and day in window)
     streak = 0
     for day in reversed([d for d in TERM_DAYS if d <= latest]):
@@ -68,7 +73,19 @@ def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:
     holding = {"persistent_absence"} if band else set()
     holding |= {"unauthorised_10_in_10"} if unauthorised >= 10 else set()
     holding |= {"missing_education"} if streak >= 10 else set()
-    return {"possible": len(possible), "absent": len(absent), "band": band, "holding": holding}
+    return {
+        "possible": len(possible),
+        "absent": len(absent),
+        "band": band,
+        "holding": holding,
+        "window": {
+            "spells": spells,
+            "unauthorised_recent": unauthorised,
+            "missing_streak_days": streak,
+            "recent_rate": sum(slot in absent for slot in recent) / len(recent) if recent else 0.0,
+            "first_week": (sum(slot in absent for slot in first_week), len(first_week)),
+        },
+    }
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -90,5 +107,15 @@ def test_streamed_state_equals_the_batch_result(recordings):
         expected["absent"],
     )
     assert streamed_holding == expected["holding"]
+    found = figures.compute(
+        state["records"], state["counts"], SCHOOL, dt.date.fromisoformat(state["latest"]), CONTEXT.days, TABLE
+    )
+    assert {
+        "spells": found.spells,
+        "unauthorised_recent": found.unauthorised_recent,
+        "missing_streak_days": found.missing_streak_days,
+        "recent_rate": found.recent_rate,
+        "first_week": (found.first_week_absences, found.first_week_possible),
+    } == expected["window"]
     if expected["band"]:
         assert alerts["persistent_absence"]["band"] in ("persistent_absence", "chronic_absence", "severe_absence")

@@ -237,11 +237,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--replay-pupils", type=int, default=1_000, help="pupils for the borough-year replay (25,000 is a borough)"
     )
+    parser.add_argument(
+        "--replay-workers", type=int, nargs="*", default=[1, 2], help="worker counts to replay with (none: skip)"
+    )
+    parser.add_argument("--skip-throughput", action="store_true", help="only the replay")
     args = parser.parse_args(argv)
-    figures = throughput_and_latency(args.pupils)
-    figures["replay"] = [replay(args.replay_pupils, workers) for workers in (1, 2)]
+    figures = {} if args.skip_throughput else throughput_and_latency(args.pupils)
+    figures["replay"] = [replay(args.replay_pupils, workers) for workers in args.replay_workers]
     figures["targets"] = {"ratio_to_noop": ">= 0.5", "mark_to_alert_p99_ms": "< 1000"}
-    record("risk_engine", figures)
+    record("risk_engine" if not args.skip_throughput else f"risk_engine_replay_{args.replay_pupils}", figures)
 
 
 if __name__ == "__main__":

@@ -16,8 +16,8 @@ import httpx
 
 from infra.local.broker import EmbeddedBroker
 from infra.local.processes import service_commands, service_env
+from infra.local.readiness import free_port, wait_until
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
-from tests.integration.stack import free_port, wait_until
 
 RESULTS = Path(__file__).with_name("results")
 

@@ -1,8 +1,9 @@
 import pytest
 
 from infra.local.broker import EmbeddedBroker
+from infra.local.readiness import free_port
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
-from tests.integration.stack import Stack, free_port
+from tests.integration.stack import Stack
 
 
 @pytest.fixture

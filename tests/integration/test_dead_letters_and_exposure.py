@@ -7,10 +7,10 @@ import httpx
 import psutil
 import pytest
 
+from infra.local.readiness import wait_until
 from shared import topics
 from shared.events import AttendanceMark
 from shared.kafka import make_producer, publish
-from tests.integration.stack import wait_until
 from tests.integration.topics import read_topic
 
 pytestmark = pytest.mark.integration

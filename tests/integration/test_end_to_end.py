@@ -5,10 +5,10 @@ import datetime as dt
 import httpx
 import pytest
 
+from infra.local.readiness import wait_until
 from services.referrals.models import Role
 from shared.upn import make_upn
 from synthetic.calendar import academic_year, school_days
-from tests.integration.stack import wait_until
 
 pytestmark = pytest.mark.integration
 

@@ -9,6 +9,7 @@ import time
 import httpx
 import pytest
 
+from infra.local.readiness import wait_until
 from services.ingest.pseudonym import pupil_id_for
 from services.referrals.models import Role
 from services.risk_engine.attendance import sessions_in
@@ -20,7 +21,6 @@ from shared.codes import current_table
 from shared.events import AttendanceMark
 from shared.upn import make_upn
 from synthetic.calendar import academic_year, school_days
-from tests.integration.stack import wait_until
 from tests.integration.topics import read_topic
 
 pytestmark = pytest.mark.integration

@@ -1,11 +1,11 @@
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.local.readiness import free_port
 from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key, revoke_key
 from services.ingest.settings import Settings
 from shared.settings import KafkaSettings
-from tests.integration.stack import free_port
 from tests.payloads import SCHOOL
 
 OTHER_SCHOOL = "654321"

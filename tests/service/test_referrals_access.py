@@ -6,6 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from infra.local.readiness import free_port
 from services.referrals.app import create_app, open_database
 from services.referrals.auth import add_staff
 from services.referrals.models import AuditEntry, Role
@@ -13,7 +14,6 @@ from services.referrals.service import record_alert, record_identity
 from services.referrals.settings import Settings
 from shared.events import PupilIdentity, RiskAlert, Transition, alert_id_for
 from shared.settings import KafkaSettings
-from tests.integration.stack import free_port
 
 
 def raised(pupil: str, school: str) -> RiskAlert:

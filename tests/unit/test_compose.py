@@ -1,8 +1,11 @@
 """No Docker engine runs here, so the production compose file is checked by parsing it."""
 
+import importlib
+import json
 import re
 from pathlib import Path
 
+import prometheus_client
 import pytest
 import yaml
 
@@ -87,3 +90,24 @@ def test_grafana_is_provisioned_with_prometheus_and_a_dashboard():
     mounts = SERVICES["grafana"]["volumes"]
     assert any(m.startswith("./infra/grafana/provisioning:") for m in mounts)
     assert list((ROOT / "infra/grafana/dashboards").glob("*.json"))
+
+
+def queried_metrics(expression: str) -> set[str]:
+    """The names of our services' metrics in a PromQL expression (their prefixes say which)."""
+    return set(re.findall(r"\b(?:ingest|risk_engine|referrals|notifications)_[a-z_]+\b", expression))
+
+
+def test_every_alert_rule_and_dashboard_panel_queries_a_metric_the_services_export():
+    for name in SETTINGS:
+        importlib.import_module(f"services.{name}.metrics")  # registers the service's metrics
+    exported = {sample.name for family in prometheus_client.REGISTRY.collect() for sample in family.samples} | {
+        f"{family.name}{suffix}"
+        for family in prometheus_client.REGISTRY.collect()
+        for suffix in ("", "_total", "_bucket", "_count", "_sum")
+    }
+    rules = yaml.safe_load((ROOT / "infra/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    panels = json.loads((ROOT / "infra/grafana/dashboards/pipeline.json").read_text())["panels"]
+    expressions = [rule["expr"] for rule in rules] + [t["expr"] for panel in panels for t in panel["targets"]]
+    queried = set().union(*(queried_metrics(e) for e in expressions))
+    assert "risk_engine_consumer_lag" in queried
+    assert queried - exported == set()

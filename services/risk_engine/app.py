@@ -36,10 +36,11 @@ log = logging.getLogger(__name__)
 
 
 def within(event: faust.EventT) -> None:
-    """Make `event` current, as faust does per event, so table writes go to its partition.
+    """Make `event` current, as faust does per event, so table reads and writes use its partition.
 
-    Needed because take_events() yields batches; faust 0.15.3 reads the changelog partition
-    for a table write from this context variable.
+    Needed because take_events() yields batches; faust 0.15.3 takes the partition of a table
+    write, and the RocksDB store the partition of a read, from this context variable (a read
+    under another pupil's event finds nothing and would start the pupil afresh).
     """
     _current_event.set(weakref.ref(event))
 
@@ -187,6 +188,7 @@ def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
         for event in batch:
             last_offsets[TP(event.message.topic, event.message.partition)] = event.message.offset
         for pupil_id, (event, pupil_marks) in decoded.items():
+            within(event)  # a RocksDB store reads the partition of the current event
             context = context_for(pupil_id, pupil_marks[-1].school_urn)
             step = engine.process_marks(state_of(pupil_id), pupil_id, pupil_marks, context)
             steps.append((event, step))

@@ -18,7 +18,7 @@ class Settings(BaseSettings):
     port: int = Field(8004, description="Port for /metrics and /health")
     store: Literal["memory://", "rocksdb://"] = Field(
         "memory://",
-        description="Table store: rocksdb:// in production on Apache Kafka, never on embedded Tansu (see README)",
+        description="Table store: memory:// (recovers the whole changelog on start) or rocksdb:// (production)",
     )
     data_dir: str = Field("data/risk_engine", description="faust data folder (RocksDB files)")
     thresholds: Thresholds = Field(

@@ -1,14 +1,70 @@
-"""faust's aiokafka transport with the consumer's fetch wait made configurable.
+"""faust's aiokafka transport, adjusted to the embedded broker's behaviour.
 
-faust-streaming 0.15.3 hard-codes fetch_max_wait_ms=1500 for worker consumers, and
-Tansu always waits out the fetch wait, which put a forwarding agent's p99 near 2 s.
+- faust-streaming 0.15.3 hard-codes fetch_max_wait_ms=1500 for worker consumers, and Tansu
+  always waits out the fetch wait, which put a forwarding agent's p99 near 2 s.
+- Tansu reports a partition's end offset as one past the *first* record of its last batch.
+  Table recovery reads a changelog up to that offset, so it skipped the rest of the batch and
+  lost state whose marks were already committed; end offsets are completed here by reading
+  the last batch. On Apache Kafka nothing lies past the reported end and they are unchanged.
 """
 
 from __future__ import annotations
 
-from faust.transport.drivers import aiokafka as faust_aiokafka
+import asyncio
+import logging
+from collections.abc import Mapping
 
-from shared.settings import kafka_settings
+from aiokafka import AIOKafkaConsumer
+from aiokafka.structs import TopicPartition
+from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.types import TP
+
+from shared.settings import KafkaSettings, kafka_settings
+
+log = logging.getLogger(__name__)
+
+TAIL_DRAIN_MS = 100  # after each partition's last batch has been seen, for any remainder of it
+
+
+async def complete_end_offsets(kafka: KafkaSettings, reported: Mapping[TP, int | None]) -> dict[TP, int | None]:
+    """End offsets counting every record of each partition's last batch.
+
+    Reads from just before each reported end: on Tansu that is the start of the last batch,
+    which comes back whole; on Apache Kafka it is the last record.
+    """
+    ends = dict(reported)
+    pending = {TopicPartition(tp.topic, tp.partition): tp for tp, end in reported.items() if end}
+    if not pending:
+        return ends
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        fetch_max_wait_ms=kafka.fetch_max_wait_ms,
+        request_timeout_ms=kafka.request_timeout_ms,
+    )
+    await consumer.start()
+    try:
+        consumer.assign(list(pending))
+        for partition, tp in pending.items():
+            consumer.seek(partition, reported[tp] - 1)
+        unseen = set(pending)
+
+        def absorb(fetched) -> None:
+            for partition, records in fetched.items():
+                tp = pending[partition]
+                ends[tp] = max(ends[tp], records[-1].offset + 1)
+                unseen.discard(partition)
+
+        deadline = asyncio.get_running_loop().time() + kafka.request_timeout_ms / 1000
+        while unseen and asyncio.get_running_loop().time() < deadline:
+            absorb(await consumer.getmany(timeout_ms=TAIL_DRAIN_MS))
+        if unseen:
+            log.warning("could not read the last batch to complete its end offset", extra={"partitions": str(unseen)})
+        absorb(await consumer.getmany(timeout_ms=TAIL_DRAIN_MS))  # the rest of a batch split across fetches
+        return ends
+    finally:
+        await consumer.stop()
 
 
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -17,6 +73,9 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         # aiokafka reads this when start() builds its fetcher.
         consumer._fetch_max_wait_ms = kafka_settings().fetch_max_wait_ms
         return consumer
+
+    async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int | None]:
+        return await complete_end_offsets(kafka_settings(), await super()._highwaters(partitions))
 
 
 class Consumer(faust_aiokafka.Consumer):

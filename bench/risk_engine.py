@@ -187,8 +187,10 @@ def throughput_and_latency(pupils: int) -> dict:
 
 def replays(pupils: int, worker_counts: list[int]) -> list[dict]:
     """The same year of marks, preloaded once, replayed by each worker count as its own app."""
+    if not worker_counts:
+        return []
     with embedded_broker() as (kafka, data_dir):
-        total = preload(kafka, pupils, DAYS) if worker_counts else 0
+        total = preload(kafka, pupils, DAYS)
         return [replay(kafka, data_dir, total, pupils, workers) for workers in worker_counts]
 
 
@@ -212,19 +214,18 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
             thread = threading.Thread(target=peak_rss, args=(psutil.Process(process.pid), stops, peak), daemon=True)
             thread.start()
             threads.append(thread)
-        wait_until(
-            lambda: sum(counter(url, "risk_engine_events_total") for _, url in handles) > 0, 120, "the first mark"
-        )
+
+        def processed() -> float:
+            return sum(counter(url, "risk_engine_events_total") for _, url in handles)
+
+        wait_until(lambda: processed() > 0, 120, "the first mark")
         baseline = sum(peak[-1] for peak in peaks if peak)  # loaded and connected, no pupils yet
         started = time.monotonic()
-        wait_until(
-            lambda: sum(counter(url, "risk_engine_events_total") for _, url in handles) >= total,
-            7200,
-            "the replay",
-            0.5,
-        )
+        wait_until(lambda: processed() >= total, 7200, "the replay", 0.5)
         elapsed = time.monotonic() - started
         stops.set()
+        for thread in threads:
+            thread.join()  # the peaks are final before they are read
     peak = sum(max(p) for p in peaks)
     return {
         "workers": workers,

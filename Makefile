@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run test lint bench clean
+.PHONY: help install run test test-fast postgres lint bench clean
 
 help: ## Show these commands
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(VENV)/.installed ## Create the virtualenv and install pinned dependencies
 
@@ -23,6 +23,14 @@ test: install ## Lint, then every test (unit, contract, integration); exit 5 (no
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
+
+test-fast: install ## Lint, then the unit and service tests only (no broker, seconds not minutes)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest -m "not integration"
+
+postgres: ## Install (Debian, as root) and start PostgreSQL on 127.0.0.1:5432 for its tests
+	infra/local/postgres.sh
 
 bench: install ## Run the benchmarks and print their figures
 	$(BIN)/python -m bench

@@ -7,12 +7,22 @@ import sys
 from bench import ingest, risk_engine
 
 BENCHMARKS = {"ingest": ingest.main, "risk_engine": lambda: risk_engine.main([])}
+USAGE = (
+    f"usage: python -m bench [{' | '.join(BENCHMARKS)} ...]\n"
+    "Runs the named benchmarks (all when none is named), prints their figures and writes them to bench/results/.\n"
+    "Options of one benchmark: python -m bench.risk_engine --help"
+)
 
 
-def main() -> None:
-    for name in sys.argv[1:] or list(BENCHMARKS):
+def main(argv: list[str]) -> int:
+    unknown = [name for name in argv if name not in BENCHMARKS]
+    if unknown:
+        print(USAGE, file=sys.stderr if set(unknown) - {"-h", "--help"} else sys.stdout)
+        return 0 if set(unknown) <= {"-h", "--help"} else 2
+    for name in argv or list(BENCHMARKS):
         BENCHMARKS[name]()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main(sys.argv[1:]))

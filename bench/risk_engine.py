@@ -22,6 +22,7 @@ import psutil
 from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import embedded_broker, record
+from infra.local.metrics import read_metric
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
 from shared.events import AttendanceMark
@@ -62,14 +63,6 @@ def preload(kafka, pupils: int, days: list[dt.date]) -> int:
     return len(futures)
 
 
-def counter(url: str, name: str) -> float:
-    try:
-        text = httpx.get(f"{url}/metrics", timeout=2).text
-    except httpx.HTTPError:
-        return 0.0
-    return sum(s.value for f in text_string_to_metric_families(text) for s in f.samples if s.name == name)
-
-
 @contextmanager
 def worker(command: list[str], env: dict, port: int, log: Path):
     with log.open("ab") as out:
@@ -85,9 +78,9 @@ def rate_of(
     url: str, total: int, name: str = "risk_engine_events_total", timeout_s: float = 3600
 ) -> tuple[float, float]:
     """(marks/s from the first mark to the last, seconds taken)."""
-    wait_until(lambda: counter(url, name) > 0, 120, "the first mark")
-    started, first = time.monotonic(), counter(url, name)
-    wait_until(lambda: counter(url, name) >= total, timeout_s, "every mark", interval_s=0.1)
+    wait_until(lambda: read_metric(url, name) > 0, 120, "the first mark")
+    started, first = time.monotonic(), read_metric(url, name)
+    wait_until(lambda: read_metric(url, name) >= total, timeout_s, "every mark", interval_s=0.1)
     elapsed = time.monotonic() - started
     return (total - first) / elapsed, elapsed
 
@@ -170,7 +163,7 @@ def throughput_and_latency(pupils: int) -> dict:
             engine_rate, _ = rate_of(url, total)
             before = latency_buckets(url)
             steady = steady_load(kafka, pupils, DAYS[50:], per_second=1_000, seconds=30)
-            wait_until(lambda: counter(url, "risk_engine_events_total") >= total + steady, 120, "the steady marks")
+            wait_until(lambda: read_metric(url, "risk_engine_events_total") >= total + steady, 120, "the steady marks")
             quantiles = histogram_quantiles(before, latency_buckets(url))
     return {
         "marks": total,
@@ -216,7 +209,7 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
             threads.append(thread)
 
         def processed() -> float:
-            return sum(counter(url, "risk_engine_events_total") for _, url in handles)
+            return sum(read_metric(url, "risk_engine_events_total") for _, url in handles)
 
         wait_until(lambda: processed() > 0, 120, "the first mark")
         baseline = sum(peak[-1] for peak in peaks if peak)  # loaded and connected, no pupils yet

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Annotated
@@ -12,15 +13,24 @@ from sqlmodel import Session, SQLModel, create_engine
 
 
 def make_engine(url: str, tables: Iterable[type[SQLModel]]) -> Engine:
-    """Connect and create this service's tables (only its own, though SQLModel shares one metadata)."""
+    """Connect and create this service's tables (only its own, though SQLModel shares one metadata).
+
+    Bound parameters are hidden from logs and error messages: a failing insert once printed a
+    child's UPN, names and date of birth.
+    """
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
     SQLModel.metadata.create_all(engine, tables=[table.__table__ for table in tables])
     return engine
+
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored time as an aware UTC datetime: SQLite hands back naive ones for what was written as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _sqlite_pragmas(connection, _record) -> None:

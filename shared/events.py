@@ -13,11 +13,22 @@ import hashlib
 from typing import Literal
 from uuid import uuid4
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+# The range a mark's date and recording time may take on the wire: wide enough for any real
+# register, narrow enough that no consumer has to cope with year 0 or year 9999.
+EARLIEST_MARK_DATE = dt.date(2000, 1, 1)
+LATEST_MARK_DATE = dt.date(2199, 12, 31)
+
+
+def pupil_key(school_urn: str, pupil_id: str) -> str:
+    """A pupil's record is held per school (an enrolment): every store and topic keys it by both."""
+    return f"{school_urn}|{pupil_id}"
 
 
 class Event(BaseModel):
@@ -42,11 +53,18 @@ class AttendanceMark(Event):
 
     pupil_id: str = Field(description="Pseudonymous pupil id (keyed hash of the UPN)")
     school_urn: str = Field(description="The school's 6-digit URN")
-    date: dt.date
+    date: dt.date = Field(ge=EARLIEST_MARK_DATE, le=LATEST_MARK_DATE)
     session: Session
     code: str = Field(description="Statutory register code from shared/register_codes.toml")
     minutes_late: int | None = Field(None, description="Minutes late, for L and U")
     recorded_at: AwareDatetime = Field(description="When the MIS recorded this code")
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_in_range(cls, value: dt.datetime) -> dt.datetime:
+        if not EARLIEST_MARK_DATE.year <= value.astimezone(dt.UTC).year <= LATEST_MARK_DATE.year:
+            raise ValueError(f"recorded_at must fall in {EARLIEST_MARK_DATE.year}-{LATEST_MARK_DATE.year}")
+        return value
 
     @property
     def session_key(self) -> str:
@@ -115,23 +133,33 @@ class SchoolCalendar(Event):
 class Transition(enum.StrEnum):
     RAISED = "raised"
     ESCALATED = "escalated"
+    DE_ESCALATED = "de-escalated"
     RESOLVED = "resolved"
 
+    @property
+    def leaves_open(self) -> bool:
+        return self is not Transition.RESOLVED
 
-def alert_id_for(pupil_id: str, rule: str, episode: int) -> str:
-    """Deterministic, so a replay or duplicate can never open a second case."""
-    return hashlib.sha256(f"{pupil_id}|{rule}|{episode}".encode()).hexdigest()[:32]
+
+def alert_id_for(school_urn: str, pupil_id: str, rule: str, episode: int) -> str:
+    """Deterministic, so a replay or duplicate can never open a second case; per school, because a
+    pupil's episodes at one school are not their episodes at another."""
+    return hashlib.sha256(f"{school_urn}|{pupil_id}|{rule}|{episode}".encode()).hexdigest()[:32]
 
 
 class RiskAlert(Event):
-    alert_id: str = Field(description="sha256(pupil, rule, episode); same for every transition of an episode")
+    alert_id: str = Field(
+        description="sha256(school, pupil, rule, episode); the same for every transition of an episode"
+    )
     pupil_id: str
     school_urn: str
     rule: str
     episode: int = Field(ge=1)
     transition: Transition
-    band: str | None = Field(None, description="Band reached, for rules that escalate")
-    reasons: list[str] = Field(description="Plain-English reasons staff can read")
+    band: str | None = Field(None, description="The band the pupil's current rate is in, for the absence ladder")
+    reasons: list[str] = Field(
+        description="Plain-English reasons staff can read; never special-category or safeguarding detail"
+    )
     figures: dict[str, float] = Field(description="The numbers behind the reasons")
     routes: list[str] = Field(default_factory=list, description="Default interventions for the rule")
 

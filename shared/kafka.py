@@ -95,3 +95,20 @@ def dead_letter(record: ConsumerRecord, reason: str) -> events.DeadLetter:
     return events.DeadLetter(
         source_topic=record.topic, partition=record.partition, offset=record.offset, reason=reason, payload=payload
     )
+
+
+class DeadLetterPublisher:
+    """Publishes dead letters to a service's dead-letter topic, waiting for the broker's ack."""
+
+    def __init__(self, settings: KafkaSettings, topic: Topic, client_id: str) -> None:
+        self._settings, self._topic, self._client_id = settings, topic, client_id
+        self._producer: KafkaProducer | None = None
+
+    def __call__(self, letter: events.DeadLetter) -> None:
+        if self._producer is None:
+            self._producer = make_producer(self._settings, client_id=self._client_id)
+        publish(self._producer, self._topic, letter).get(timeout=self._settings.request_timeout_ms / 1000)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=5)

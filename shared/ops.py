@@ -8,16 +8,21 @@ from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+Report = Callable[[], tuple[bool, dict]]
+
 
 def prometheus_text() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def add_operations_routes(app: FastAPI, service: str, healthy: Callable[[], bool] = lambda: True) -> None:
+def add_operations_routes(app: FastAPI, service: str, report: Report = lambda: (True, {})) -> None:
+    """`report` says whether the service is healthy, and what to show about its parts (its consumer)."""
+
     @app.get("/health", include_in_schema=False)
     def health() -> JSONResponse:
-        ok = healthy()
-        return JSONResponse({"status": "ok" if ok else "degraded", "service": service}, status_code=200 if ok else 503)
+        ok, parts = report()
+        body = {"status": "ok" if ok else "degraded", "service": service}
+        return JSONResponse({**body, **({"consumer": parts} if parts else {})}, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_view() -> Response:

@@ -50,6 +50,11 @@ class DataSettings(BaseSettings):
     data_dir: Path = Field(Path("data"), description="Folder for SQLite databases, mail and broker storage")
 
 
+def sqlite_in_data_dir(file_name: str) -> str:
+    """The default database URL of a service: a SQLite file in EWS_DATA_DIR (read when settings are built)."""
+    return f"sqlite:///{(DataSettings().data_dir / file_name).resolve()}"
+
+
 @cache
 def kafka_settings() -> KafkaSettings:
     return KafkaSettings()

@@ -11,14 +11,14 @@ from shared import events
 class Topic:
     name: str
     value_type: type[events.Event]
-    key_field: str
+    key_fields: tuple[str, ...]  # joined with "|" into the record key
     writer: str
     compacted: bool = False
     pupil_scoped: bool = True
     partitions: int | None = None  # None: the shared pupil partition count (co-partitioning)
 
     def key_of(self, event: events.Event) -> bytes:
-        return str(getattr(event, self.key_field)).encode()
+        return "|".join(str(getattr(event, name)) for name in self.key_fields).encode()
 
     def partition_count(self, pupil_partitions: int) -> int:
         return self.partitions if self.partitions is not None else pupil_partitions
@@ -27,22 +27,44 @@ class Topic:
         return self.value_type.model_validate_json(raw)
 
 
-MARKS = Topic("attendance.marks", events.AttendanceMark, "pupil_id", "ingest")
-PUPIL_CONTEXT = Topic("pupil.context", events.PupilContext, "pupil_id", "ingest", compacted=True)
-PUPIL_IDENTITY = Topic("pupil.identity", events.PupilIdentity, "pupil_id", "ingest", compacted=True)
+# A pupil's record is an enrolment: every pupil-scoped topic is keyed "school|pupil", so a compacted
+# topic keeps each school's record of a child who moved (or is dual registered), and all of one
+# enrolment's events share a partition, in order.
+PUPIL_KEY = ("school_urn", "pupil_id")
+
+MARKS = Topic("attendance.marks", events.AttendanceMark, key_fields=PUPIL_KEY, writer="ingest")
+PUPIL_CONTEXT = Topic("pupil.context", events.PupilContext, key_fields=PUPIL_KEY, writer="ingest", compacted=True)
+PUPIL_IDENTITY = Topic("pupil.identity", events.PupilIdentity, key_fields=PUPIL_KEY, writer="ingest", compacted=True)
 SCHOOL_CALENDAR = Topic(
-    "school.calendar", events.SchoolCalendar, "school_urn", "ingest", compacted=True, pupil_scoped=False, partitions=1
+    "school.calendar",
+    events.SchoolCalendar,
+    key_fields=("school_urn",),
+    writer="ingest",
+    compacted=True,
+    pupil_scoped=False,
+    partitions=1,
 )
-RISK_ALERTS = Topic("risk.alerts", events.RiskAlert, "pupil_id", "risk_engine")
-PUPIL_ATTENDANCE = Topic("pupil.attendance", events.PupilAttendance, "pupil_id", "risk_engine", compacted=True)
-REFERRAL_EVENTS = Topic("referral.events", events.ReferralEvent, "pupil_id", "referrals")
-RISK_ENGINE_DLQ = Topic(
-    "risk_engine.dlq", events.DeadLetter, "source_topic", "risk_engine", pupil_scoped=False, partitions=1
+RISK_ALERTS = Topic("risk.alerts", events.RiskAlert, key_fields=PUPIL_KEY, writer="risk_engine")
+PUPIL_ATTENDANCE = Topic(
+    "pupil.attendance", events.PupilAttendance, key_fields=PUPIL_KEY, writer="risk_engine", compacted=True
 )
-REFERRALS_DLQ = Topic("referrals.dlq", events.DeadLetter, "source_topic", "referrals", pupil_scoped=False, partitions=1)
-NOTIFICATIONS_DLQ = Topic(
-    "notifications.dlq", events.DeadLetter, "source_topic", "notifications", pupil_scoped=False, partitions=1
-)
+REFERRAL_EVENTS = Topic("referral.events", events.ReferralEvent, key_fields=PUPIL_KEY, writer="referrals")
+
+
+def dead_letter_topic(service: str) -> Topic:
+    return Topic(
+        f"{service}.dlq",
+        events.DeadLetter,
+        key_fields=("source_topic",),
+        writer=service,
+        pupil_scoped=False,
+        partitions=1,
+    )
+
+
+RISK_ENGINE_DLQ = dead_letter_topic("risk_engine")
+REFERRALS_DLQ = dead_letter_topic("referrals")
+NOTIFICATIONS_DLQ = dead_letter_topic("notifications")
 
 REGISTRY: tuple[Topic, ...] = (
     MARKS,

@@ -8,9 +8,10 @@ divided by 23, mapped onto the 23-letter alphabet below (no I, O or S). Characte
 from __future__ import annotations
 
 import re
+import unicodedata
 
 CHECK_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
-_SHAPE = re.compile(rf"^[{CHECK_ALPHABET}]\d{{11}}[0-9{CHECK_ALPHABET}]$")
+_SHAPE = re.compile(rf"^[{CHECK_ALPHABET}][0-9]{{11}}[0-9{CHECK_ALPHABET}]$")
 
 
 def _value(char: str) -> int:
@@ -23,8 +24,16 @@ def check_letter(body: str) -> str:
     return CHECK_ALPHABET[total % 23]
 
 
+def normalise_upn(upn: str) -> str:
+    """One spelling per child: trimmed, upper case, any script's decimal digits as ASCII digits.
+
+    Without this, the same UPN typed with Arabic-Indic digits hashed to a second pupil id.
+    """
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in upn.strip().upper())
+
+
 def upn_problem(upn: str) -> str | None:
-    """Why `upn` is not a valid UPN, or None when it is."""
+    """Why `upn` (already normalised) is not a valid UPN, or None when it is."""
     if len(upn) != 13:
         return f"a UPN has 13 characters, this has {len(upn)}"
     if not _SHAPE.match(upn):

@@ -35,13 +35,14 @@ def feed(
     stay: Annotated[
         bool, typer.Option(help="Keep running when done (the local supervisor stops everything when one process exits)")
     ] = False,
+    progress: Annotated[bool, typer.Option(help="Show a progress bar (ews run prints a status line instead)")] = True,
 ) -> None:
     """Send a school year of AM/PM marks through POST /v1/marks, day by day."""
     configure_logging("synthetic-feed")
     plan = FeedPlan(seed=seed, schools=schools, pupils_per_school=pupils_per_school, day_seconds=day_seconds)
     try:
         with ingest_client(ingest_url, api_key) as client:
-            sent = run_feed(client, plan)
+            sent = run_feed(client, plan, progress=progress)
     except IngestRefused as error:
         typer.echo(f"ingest refused the feed: {error}", err=True)
         raise typer.Exit(1) from error

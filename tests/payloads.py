@@ -29,3 +29,17 @@ def pupil_row(**overrides) -> dict:
         "admission_date": "2023-09-04",
     }
     return {**row, **overrides}
+
+
+def calendar_body(**overrides) -> dict:
+    body = {
+        "school_urn": SCHOOL,
+        "academic_year": "2025/26",
+        "terms": [
+            {"name": "autumn", "start": "2025-09-03", "end": "2025-12-19"},
+            {"name": "spring", "start": "2026-01-05", "end": "2026-03-27"},
+            {"name": "summer", "start": "2026-04-13", "end": "2026-07-21"},
+        ],
+        "closures": [],
+    }
+    return {**body, **overrides}

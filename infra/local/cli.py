@@ -15,14 +15,17 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 
 from infra.local.broker import BrokerFailed, EmbeddedBroker
-from infra.local.processes import mailbox_command, service_commands, service_env
+from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
+from infra.local.status import StatusReporter
 from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
 from services.ingest.settings import KeyStoreSettings
+from services.notifications.app import open_database as open_notifications
+from services.notifications.operators import issue_operator_token
+from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
-from services.referrals.auth import add_staff
-from services.referrals.models import Role
 from services.referrals.settings import Settings as ReferralsSettings
+from services.referrals.staff import Role, add_staff
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.settings import EmbeddedBrokerSettings, data_settings, kafka_settings
@@ -41,8 +44,9 @@ def _kept_secret(name: str, make: Callable[[], str]) -> str:
     return path.read_text().strip()
 
 
-def _demo_credentials(env: dict[str, str]) -> tuple[str, str]:
-    """An LA-officer token for the staff API, and a connector key for the synthetic feed."""
+def _demo_credentials(env: dict[str, str]) -> tuple[str, str, str]:
+    """An LA-officer token for the staff API, a connector key for the synthetic feed, and an
+    operations token for the delivery log."""
     staff = _kept_secret(
         "demo-la-officer.token",
         lambda: add_staff(
@@ -60,7 +64,13 @@ def _demo_credentials(env: dict[str, str]) -> tuple[str, str]:
             school_urns(FeedPlan.schools),
         ),
     )
-    return staff, connector
+    operator = _kept_secret(
+        "demo-operator.token",
+        lambda: issue_operator_token(
+            open_notifications(NotificationsSettings(database_url=env["NOTIFICATIONS_DATABASE_URL"])), "Demo operator"
+        ),
+    )
+    return staff, connector, operator
 
 
 @cli.command()
@@ -80,24 +90,32 @@ def run(
         if broker is not None:
             broker.start()
         env = service_env(data_dir, kafka.bootstrap_servers, smtp_port)
-        token, connector_key = _demo_credentials(env)
+        token, connector_key, operator = _demo_credentials(env)
         manager = Manager(Printer(sys.stdout))
         process_env = {**os.environ, **env}
         manager.add_process("mail", shlex.join(mailbox_command(data_dir, smtp_port)), env=process_env)
         for name, command in service_commands().items():
             manager.add_process(name, shlex.join(command), env=process_env)
         if feed:
-            command = [sys.executable, "-m", "synthetic", "feed", "--day-seconds", str(day_seconds), "--stay"]
+            command = [
+                sys.executable, "-m", "synthetic", "feed", "--day-seconds", str(day_seconds), "--stay", "--no-progress"
+            ]  # fmt: skip
             manager.add_process("feed", shlex.join(command), env={**process_env, "INGEST_API_KEY": connector_key})
-        referrals_port = os.environ.get("REFERRALS_PORT", "8002")
-        notifications_port = os.environ.get("NOTIFICATIONS_PORT", "8003")
+        urls = {
+            name: f"http://127.0.0.1:{os.environ.get(setting, default)}" for name, (setting, default) in PORTS.items()
+        }
         typer.echo(
-            f"\nAlerts:      curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{referrals_port}/v1/alerts\n"
-            f"Cases:       curl -H 'Authorization: Bearer {token}' http://127.0.0.1:{referrals_port}/v1/cases\n"
-            f"Deliveries:  curl http://127.0.0.1:{notifications_port}/v1/deliveries    Emails: {data_dir}/mail/new\n"
+            f"\nAlerts:      curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/alerts\n"
+            f"Cases:       curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/cases\n"
+            f"Deliveries:  curl -H 'Authorization: Bearer {operator}' {urls['notifications']}/v1/deliveries\n"
+            f"Emails:      {data_dir}/mail/new\n"
+            "Logs are readable lines (LOG_FORMAT=json for JSON); a status line follows every 5 s.\n"
             "Ctrl-C stops everything.\n"
         )
+        status = StatusReporter(urls, typer.echo)
+        status.start()
         manager.loop()
+        status.stop()
     except BrokerFailed as error:
         typer.echo(f"the embedded broker did not start: {error}", err=True)
         raise typer.Exit(1) from error

@@ -32,13 +32,22 @@ def pseudonym_key(data_dir: Path) -> str:
     return path.read_text().strip()
 
 
+# Each service's port setting and its default.
+PORTS = {
+    "ingest": ("INGEST_PORT", "8001"),
+    "referrals": ("REFERRALS_PORT", "8002"),
+    "notifications": ("NOTIFICATIONS_PORT", "8003"),
+    "risk_engine": ("RISK_ENGINE_PORT", "8004"),
+}
+
+
 def service_commands() -> dict[str, list[str]]:
     python = sys.executable
     return {
         "ingest": [python, "-m", "services.ingest", "serve"],
         "risk_engine": [python, "-m", "services.risk_engine"],
         "referrals": [python, "-m", "services.referrals", "serve"],
-        "notifications": [python, "-m", "services.notifications"],
+        "notifications": [python, "-m", "services.notifications", "serve"],
     }
 
 

@@ -1,3 +1,4 @@
--- One database per owning service; neither reads the other's.
+-- One database per owning service; none reads another's.
+CREATE DATABASE ingest;
 CREATE DATABASE referrals;
 CREATE DATABASE notifications;

@@ -27,7 +27,13 @@ def serve() -> None:
     """Serve the ingest API."""
     configure_logging("ingest")
     settings = get_settings()
-    uvicorn.run(create_app(settings, kafka_settings()), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings, kafka_settings()),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command("issue-key")

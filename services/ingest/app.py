@@ -5,27 +5,39 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from starlette.exceptions import HTTPException
 
 from services.ingest import metrics
 from services.ingest.body_limit import BodySizeLimit
 from services.ingest.csv_marks import CsvProblem
 from services.ingest.keys import ConnectorKey
-from services.ingest.problems import problem, validation_problem
 from services.ingest.publisher import BrokerUnavailable, Publisher
 from services.ingest.routes import router
 from services.ingest.security import RateLimiter
 from services.ingest.settings import KeyStoreSettings, Settings
 from shared.database import make_engine
 from shared.ops import add_operations_routes
+from shared.problems import TITLES, install_problem_handlers, problem
 from shared.settings import KafkaSettings
-
-TITLES = {401: "Unauthorised", 403: "Forbidden", 404: "Not found", 405: "Method not allowed", 429: "Too many requests"}
 
 
 def open_database(settings: KeyStoreSettings):
     return make_engine(settings.database_url, (ConnectorKey,))
+
+
+def rows_detail(errors: list[dict]) -> str:
+    """What a connector needs to hear first: which rows, or what about the request as a whole."""
+    whole = [error["reason"] for error in errors if error["index"] is None]
+    if whole:
+        return f"{'; '.join(whole)}. Nothing in this request was accepted."
+    bad_rows = len({error["index"] for error in errors})
+    return (
+        f"{bad_rows} row(s) are invalid; nothing in this request was accepted. Fix them and resend the whole request."
+    )
+
+
+def count_rejections(raw_errors: list[dict]) -> None:
+    for error in raw_errors:
+        metrics.MARKS_REJECTED.labels(error["type"]).inc()  # pydantic's fixed set of error types
 
 
 def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
@@ -48,23 +60,19 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
     )
     app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_exception_handler(RequestValidationError, validation_problem)
-
-    @app.exception_handler(HTTPException)
-    async def http_problem(_: Request, exc: HTTPException):
-        return problem(exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers)
+    install_problem_handlers(app, detail_for=rows_detail, on_validation=count_rejections)
 
     @app.exception_handler(CsvProblem)
     async def csv_problem(_: Request, exc: CsvProblem):
         metrics.MARKS_REJECTED.labels("csv_file").inc()
-        return problem(422, "Unreadable CSV", str(exc))
+        return problem(422, "Unreadable CSV", exc.detail)
 
     @app.exception_handler(BrokerUnavailable)
     async def broker_unavailable(_: Request, exc: BrokerUnavailable):
         metrics.BROKER_UNAVAILABLE.inc()
         return problem(
             503,
-            "Broker unavailable",
+            TITLES[503],
             "The records were not all acknowledged by the broker. Resend the whole request; repeats are harmless.",
             headers={"Retry-After": str(settings.retry_after_s)},
         )

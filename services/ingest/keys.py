@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import secrets
 
 from sqlalchemy import JSON, Column, Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from shared.events import utcnow
+from shared.tokens import hash_token, new_token
 
 KEY_PREFIX = "ews_"
 
@@ -23,16 +22,11 @@ class ConnectorKey(SQLModel, table=True):
     revoked_at: dt.datetime | None = None
 
 
-def hash_key(key: str) -> str:
-    # Keys are 256-bit random secrets, so a fast hash is enough: nothing to brute-force.
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 def issue_key(engine: Engine, name: str, schools: list[str]) -> str:
     """Store a new key's hash and return the key; it is shown once and cannot be recovered."""
-    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    key, key_hash = new_token(KEY_PREFIX)
     with Session(engine) as session:
-        session.add(ConnectorKey(name=name, key_hash=hash_key(key), schools=sorted(set(schools))))
+        session.add(ConnectorKey(name=name, key_hash=key_hash, schools=sorted(set(schools))))
         session.commit()
     return key
 
@@ -51,7 +45,7 @@ def revoke_key(engine: Engine, name: str) -> bool:
 def find_key(engine: Engine, key: str) -> ConnectorKey | None:
     """The live key matching `key`, or None if unknown or revoked."""
     with Session(engine) as session:
-        row = session.exec(select(ConnectorKey).where(ConnectorKey.key_hash == hash_key(key))).first()
+        row = session.exec(select(ConnectorKey).where(ConnectorKey.key_hash == hash_token(key))).first()
         return row if row is not None and row.revoked_at is None else None
 
 

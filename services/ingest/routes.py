@@ -1,23 +1,30 @@
-"""HTTP endpoints of ingest. Every one answers 202 only after the broker acknowledged."""
+"""HTTP endpoints of ingest. Every one answers 202 only after the broker acknowledged.
+
+Bodies are read after the connector's key is checked (see bodies.py), so a request without a
+valid key is 401 whatever its body holds.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic import TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter
 from starlette.concurrency import run_in_threadpool
 
 from services.ingest import service
+from services.ingest.bodies import json_request_body, request_clock, validate_json, validate_rows
 from services.ingest.csv_marks import rows_from_csv
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import MAX_ROWS, Accepted, CalendarIn, MarkIn, PupilIn
+from services.ingest.schemas import MAX_ROWS, Accepted, CalendarIn, Clock, MarkIn, PupilIn
 from services.ingest.security import ConnectorDep
 from services.ingest.settings import Settings
 
 router = APIRouter(prefix="/v1")
-_mark_rows = TypeAdapter(list[MarkIn])
+MARK_ROWS = TypeAdapter(Annotated[list[MarkIn], Field(max_length=MAX_ROWS)])
+PUPIL_ROWS = TypeAdapter(Annotated[list[PupilIn], Field(max_length=MAX_ROWS)])
+CALENDAR = TypeAdapter(CalendarIn)
 
 
 def get_publisher(request: Request) -> Publisher:
@@ -31,6 +38,7 @@ def get_key(request: Request) -> bytes:
 
 PublisherDep = Annotated[Publisher, Depends(get_publisher)]
 KeyDep = Annotated[bytes, Depends(get_key)]
+ClockDep = Annotated[Clock, Depends(request_clock)]
 ERRORS = {
     401: {"description": "Missing, unknown or revoked API key"},
     403: {"description": "The key is not allowed to publish for a school in the request"},
@@ -53,14 +61,13 @@ ALL_OR_NOTHING = (
     description="Up to 5,000 marks. A mark is identified by (school, pupil, date, session); the latest "
     "`recorded_at` wins, so corrections may arrive in any order." + ALL_OR_NOTHING,
     responses=ERRORS,
+    openapi_extra=json_request_body(MARK_ROWS, MarkIn.model_config["json_schema_extra"]["examples"][0:1]),
 )
-def post_marks(
-    rows: Annotated[list[MarkIn], Body(max_length=MAX_ROWS)],
-    connector: ConnectorDep,
-    key: KeyDep,
-    publisher: PublisherDep,
+async def post_marks(
+    request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep, clock: ClockDep
 ) -> Accepted:
-    return Accepted(accepted=service.accept_marks(rows, connector, key, publisher))
+    rows = validate_json(MARK_ROWS, await request.body(), clock)
+    return Accepted(accepted=await run_in_threadpool(service.accept_marks, rows, connector, key, publisher))
 
 
 @router.post(
@@ -85,16 +92,13 @@ def post_marks(
         }
     },
 )
-async def post_marks_csv(request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep) -> Accepted:
+async def post_marks_csv(
+    request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep, clock: ClockDep
+) -> Accepted:
     rows = rows_from_csv(await request.body())
     if len(rows) > MAX_ROWS:
         raise RequestValidationError([_too_many(len(rows))])
-    try:
-        marks = _mark_rows.validate_python(rows)
-    except ValidationError as error:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
-        ) from error
+    marks = validate_rows(MARK_ROWS, rows, clock)
     return Accepted(accepted=await run_in_threadpool(service.accept_marks, marks, connector, key, publisher))
 
 
@@ -107,14 +111,13 @@ async def post_marks_csv(request: Request, connector: ConnectorDep, key: KeyDep,
     "the risk engine receives the pseudonymous context (school, year group, dates, characteristics, "
     "area)." + ALL_OR_NOTHING,
     responses=ERRORS,
+    openapi_extra=json_request_body(PUPIL_ROWS, PupilIn.model_config["json_schema_extra"]["examples"][0:1]),
 )
-def post_pupils(
-    rows: Annotated[list[PupilIn], Body(max_length=MAX_ROWS)],
-    connector: ConnectorDep,
-    key: KeyDep,
-    publisher: PublisherDep,
+async def post_pupils(
+    request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep, clock: ClockDep
 ) -> Accepted:
-    return Accepted(accepted=service.accept_pupils(rows, connector, key, publisher))
+    rows = validate_json(PUPIL_ROWS, await request.body(), clock)
+    return Accepted(accepted=await run_in_threadpool(service.accept_pupils, rows, connector, key, publisher))
 
 
 @router.post(
@@ -125,15 +128,19 @@ def post_pupils(
     description="Terms with half-terms, and closures (INSET days, bank holidays). A later calendar for "
     "the same school and year replaces the earlier one.",
     responses=ERRORS,
+    openapi_extra=json_request_body(CALENDAR, CalendarIn.model_config["json_schema_extra"]["examples"][0]),
 )
-def post_calendar(calendar: CalendarIn, connector: ConnectorDep, publisher: PublisherDep) -> Accepted:
-    return Accepted(accepted=service.accept_calendar(calendar, connector, publisher))
+async def post_calendar(
+    request: Request, connector: ConnectorDep, publisher: PublisherDep, clock: ClockDep
+) -> Accepted:
+    calendar = validate_json(CALENDAR, await request.body(), clock)
+    return Accepted(accepted=await run_in_threadpool(service.accept_calendar, calendar, connector, publisher))
 
 
 def _too_many(count: int) -> dict:
     return {
         "type": "too_long",
-        "loc": ("body",),
+        "loc": (),
         "msg": f"at most {MAX_ROWS} rows per request, got {count}",
         "input": None,
     }

@@ -1,17 +1,59 @@
-"""What connectors send. Each field checks itself so one 422 can list every bad row."""
+"""What connectors send. Each field checks itself so one 422 can list every bad row.
+
+Checks that depend on the date (nothing dated after today, recordings not ahead of the clock)
+read a `Clock` from the validation context, so they are exact in tests and in production.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from shared.codes import current_table
-from shared.events import SenStatus, Session
-from shared.upn import upn_problem
+from shared.events import EARLIEST_MARK_DATE, SenStatus, Session, utcnow
+from shared.text import safe_text
+from shared.upn import normalise_upn, upn_problem
 
 MAX_ROWS = 5_000  # per request, for every endpoint that takes rows; connectors chunk to it
+SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
+RECORDED_AHEAD = dt.timedelta(minutes=5)  # MIS clocks drift; a recording further ahead is wrong
+RECORDED_BEFORE = dt.timedelta(days=365)  # a register is not taken a year before its day
+
+
+@dataclass(frozen=True)
+class Clock:
+    """What "now" means for one request."""
+
+    now: dt.datetime
+    future_days_allowed: int = 0
+
+    @property
+    def today(self) -> dt.date:
+        return self.now.astimezone(SCHOOL_TIMEZONE).date()
+
+    @property
+    def latest_date(self) -> dt.date:
+        return self.today + dt.timedelta(days=self.future_days_allowed)
+
+    @classmethod
+    def of(cls, info: ValidationInfo) -> Clock:
+        context = info.context or {}
+        return context.get("clock") or cls(utcnow())
 
 
 def _valid_upn(upn: str) -> str:
@@ -21,13 +63,24 @@ def _valid_upn(upn: str) -> str:
     return upn
 
 
+def _upn_text(value: object) -> object:
+    return normalise_upn(value) if isinstance(value, str) else value
+
+
 def _known_code(code: str) -> str:
     current_table().lookup(code)  # raises with what replaced a retired code
     return code
 
 
-SchoolUrn = Annotated[str, StringConstraints(pattern=r"^\d{6}$"), Field(description="6-digit URN", examples=["123456"])]
-Upn = Annotated[str, AfterValidator(_valid_upn), Field(description="13-character UPN", examples=["X823401225001"])]
+SchoolUrn = Annotated[
+    str, StringConstraints(pattern=r"^[0-9]{6}$"), Field(description="6-digit URN", examples=["123456"])
+]
+Upn = Annotated[
+    str,
+    BeforeValidator(_upn_text),
+    AfterValidator(_valid_upn),
+    Field(description="13-character UPN (digits in any script are read as ASCII digits)", examples=["X823401225001"]),
+]
 RegisterCode = Annotated[str, AfterValidator(_known_code), Field(description="2024 register code", examples=["N"])]
 
 
@@ -50,11 +103,40 @@ class MarkIn(BaseModel):
 
     school_urn: SchoolUrn
     upn: Upn
-    date: dt.date
+    date: dt.date = Field(description="The session's date: from 2000-01-01 to today (Europe/London)")
     session: Session
     code: RegisterCode
     minutes_late: int | None = Field(None, ge=0, le=600)
-    recorded_at: AwareDatetime = Field(description="When the MIS recorded the code; the latest wins")
+    recorded_at: AwareDatetime = Field(
+        description="When the MIS recorded the code; the latest wins. At most 5 minutes ahead of our clock, "
+        "and not more than a year before the session's date."
+    )
+
+    @field_validator("date")
+    @classmethod
+    def _date_in_range(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        clock = Clock.of(info)
+        if value < EARLIEST_MARK_DATE:
+            raise ValueError(f"dates before {EARLIEST_MARK_DATE.isoformat()} are not register dates")
+        if value > clock.latest_date:
+            raise ValueError(
+                f"{value.isoformat()} is after today ({clock.today.isoformat()}, Europe/London)"
+                + (f" plus {clock.future_days_allowed} day(s)" if clock.future_days_allowed else "")
+            )
+        return value
+
+    @field_validator("recorded_at")
+    @classmethod
+    def _recorded_when_possible(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        clock = Clock.of(info)
+        if value > clock.now + RECORDED_AHEAD:
+            raise ValueError(f"recorded more than 5 minutes ahead of our clock ({clock.now.isoformat()})")
+        day = info.data.get("date")
+        if day is not None:
+            earliest = dt.datetime.combine(day, dt.time(), tzinfo=SCHOOL_TIMEZONE) - RECORDED_BEFORE
+            if value < earliest:
+                raise ValueError(f"recorded over a year before the session's date ({day.isoformat()})")
+        return value
 
 
 class Accepted(BaseModel):
@@ -95,22 +177,41 @@ class PupilIn(BaseModel):
 
     school_urn: SchoolUrn
     upn: Upn
-    given_name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
-    family_name: Annotated[str, StringConstraints(min_length=1, max_length=100, strip_whitespace=True)]
+    given_name: safe_text(100)
+    family_name: safe_text(100)
     date_of_birth: dt.date
     year_group: int = Field(ge=-2, le=14, description="National curriculum year; reception is 0")
     admission_date: dt.date
     leaving_date: dt.date | None = None
     characteristics: CharacteristicsIn = CharacteristicsIn()
-    area_code: str | None = Field(None, max_length=20, description="LSOA or locality code, for place-based reporting")
+    area_code: safe_text(20) | None = Field(None, description="LSOA or locality code, for place-based reporting")
 
-    @model_validator(mode="after")
-    def _dates_in_order(self) -> PupilIn:
-        if self.leaving_date and self.leaving_date < self.admission_date:
-            raise ValueError("leaving_date is before admission_date")
-        if self.date_of_birth >= self.admission_date:
-            raise ValueError("date_of_birth must be before admission_date")
-        return self
+    @field_validator("date_of_birth")
+    @classmethod
+    def _born_already(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        today = Clock.of(info).today
+        if value > today:
+            raise ValueError(f"{value.isoformat()} is after today ({today.isoformat()})")
+        return value
+
+    @field_validator("admission_date")
+    @classmethod
+    def _admitted_after_birth(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        born = info.data.get("date_of_birth")
+        if born is not None and born >= value:
+            raise ValueError(f"admission_date {value.isoformat()} is not after date_of_birth {born.isoformat()}")
+        return value
+
+    @field_validator("leaving_date")
+    @classmethod
+    def _left_after_admission(cls, value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        admitted = info.data.get("admission_date")
+        if value is not None and admitted is not None and value < admitted:
+            raise ValueError(f"leaving_date {value.isoformat()} is before admission_date {admitted.isoformat()}")
+        return value
+
+
+TERM_ORDER = ("autumn", "spring", "summer")
 
 
 class TermIn(BaseModel):
@@ -154,8 +255,8 @@ class CalendarIn(BaseModel):
     )  # fmt: skip
 
     school_urn: SchoolUrn
-    academic_year: Annotated[str, StringConstraints(pattern=r"^\d{4}/\d{2}$"), Field(examples=["2025/26"])]
-    terms: list[TermIn] = Field(min_length=1, max_length=6)
+    academic_year: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}/[0-9]{2}$"), Field(examples=["2025/26"])]
+    terms: list[TermIn] = Field(min_length=1, max_length=3, description="autumn, spring and summer, in that order")
     closures: list[dt.date] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
@@ -163,9 +264,16 @@ class CalendarIn(BaseModel):
         first = int(self.academic_year[:4])
         if int(self.academic_year[5:]) != (first + 1) % 100:
             raise ValueError(f"academic_year {self.academic_year!r} should be {first}/{(first + 1) % 100:02d}")
+        names = [term.name for term in self.terms]
+        if names != sorted(set(names), key=TERM_ORDER.index):
+            raise ValueError(f"terms must be autumn, spring, summer, each once and in that order; got {names}")
         for before, after in zip(self.terms, self.terms[1:], strict=False):
             if after.start <= before.end:
                 raise ValueError(f"{after.name} term starts before {before.name} term ends")
-        if not (dt.date(first, 8, 1) <= self.terms[0].start and self.terms[-1].end <= dt.date(first + 1, 8, 31)):
+        year_start, year_end = dt.date(first, 8, 1), dt.date(first + 1, 8, 31)
+        if not (year_start <= self.terms[0].start and self.terms[-1].end <= year_end):
             raise ValueError(f"terms must fall between 1 August {first} and 31 August {first + 1}")
+        outside = [day.isoformat() for day in self.closures if not year_start <= day <= year_end]
+        if outside:
+            raise ValueError(f"closures outside the academic year {self.academic_year}: {', '.join(outside)}")
         return self

@@ -13,6 +13,7 @@ from limits.strategies import MovingWindowRateLimiter
 
 from services.ingest import metrics
 from services.ingest.keys import ConnectorKey, find_key
+from shared.tokens import bearer
 
 
 class RateLimiter:
@@ -32,8 +33,8 @@ def current_connector(
     request: Request,
     authorization: Annotated[str | None, Header(description="Bearer <connector API key>")] = None,
 ) -> ConnectorKey:
-    scheme, _, key = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not key:
+    key = bearer(authorization)
+    if key is None:
         raise HTTPException(401, "send Authorization: Bearer <connector API key>", {"WWW-Authenticate": "Bearer"})
     connector = find_key(request.app.state.engine, key)
     if connector is None:

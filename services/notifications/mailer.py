@@ -1,27 +1,30 @@
-"""Rendering and sending alert emails. Messages carry no names or health detail."""
+"""Email over SMTP: rendering an alert's message and handing it to the relay.
+
+Messages carry no names and no special-category or safeguarding detail: the alert's reasons
+never hold any (the risk engine keeps them out), and the template adds none.
+"""
 
 from __future__ import annotations
 
-import logging
 import smtplib
+import ssl
 from email.message import EmailMessage
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
-from tenacity import before_sleep_log, retry, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
-from services.notifications.settings import Settings
+from services.notifications.settings import Settings, SmtpSettings
 from shared.events import RiskAlert
 
-log = logging.getLogger(__name__)
 _templates = Environment(loader=PackageLoader("services.notifications"), undefined=StrictUndefined, autoescape=False)
 
 
-def render_alert_email(alert: RiskAlert, settings: Settings) -> EmailMessage:
+def render_alert_email(alert: RiskAlert, settings: Settings, recipient: str) -> EmailMessage:
     rule_title = alert.rule.replace("_", " ")
     message = EmailMessage()
     message["From"] = settings.sender
-    message["To"] = settings.recipient_template.format(school_urn=alert.school_urn)
+    message["To"] = recipient
     message["Subject"] = f"Attendance alert: {rule_title} ({alert.transition})"
+    # The same id however often it is sent: a resend after a crash is recognisable as one message.
     message["Message-ID"] = f"<{alert.alert_id}.{alert.transition}@ews.invalid>"
     message.set_content(
         _templates.get_template("alert_email.txt").render(
@@ -34,13 +37,27 @@ def render_alert_email(alert: RiskAlert, settings: Settings) -> EmailMessage:
     return message
 
 
-@retry(
-    retry=retry_if_exception_type((smtplib.SMTPException, OSError)),
-    wait=wait_exponential_jitter(multiplier=0.5, max=5),
-    stop=stop_after_attempt(4),
-    before_sleep=before_sleep_log(log, logging.WARNING),
-    reraise=True,
-)
-def send(message: EmailMessage, settings: Settings) -> None:
-    with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
-        smtp.send_message(message)
+def send(message: EmailMessage, smtp: SmtpSettings) -> None:
+    """One SMTP conversation: STARTTLS first when configured, then authentication, then the message."""
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout_s) as server:
+        if smtp.starttls:
+            server.starttls(context=ssl.create_default_context(cafile=smtp.ca_file))
+        if smtp.oauth2_token is not None:
+            server.ehlo()
+            auth = f"user={smtp.username}\x01auth=Bearer {smtp.oauth2_token.get_secret_value()}\x01\x01"
+            server.auth("XOAUTH2", lambda _challenge=None: auth, initial_response_ok=True)
+        elif smtp.username and smtp.password is not None:
+            server.login(smtp.username, smtp.password.get_secret_value())
+        server.send_message(message)
+
+
+def refused_for_good(error: BaseException) -> bool:
+    """A 5xx for this message (unknown mailbox, policy): trying again will not help. Authentication
+    failures and 4xx are the relay's or our configuration's, so they are retried until mended."""
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    if isinstance(error, smtplib.SMTPResponseException):
+        return error.smtp_code >= 500
+    return False

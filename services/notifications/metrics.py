@@ -1,4 +1,4 @@
 from prometheus_client import Counter
 
 CONSUMED = Counter("notifications_events_total", "Events consumed", ["topic", "outcome"])
-DELIVERED = Counter("notifications_deliveries_total", "Messages delivered", ["channel"])
+DELIVERED = Counter("notifications_deliveries_total", "Delivery tries, by channel and outcome", ["channel", "outcome"])

@@ -8,13 +8,17 @@ import typer
 import uvicorn
 
 from services.referrals.app import create_app, open_database
-from services.referrals.auth import add_staff
-from services.referrals.models import Role
-from services.referrals.settings import get_settings
+from services.referrals.settings import Settings, get_settings
+from services.referrals.staff import DEFAULT_VALID_DAYS, Role, add_staff, list_staff, revoke_staff
 from shared.logging import configure_logging
 from shared.settings import kafka_settings
 
 cli = typer.Typer(help="Referrals: cases, alerts and staff access.", no_args_is_help=True)
+
+
+def _database():
+    # Staff commands need only the database, wherever EWS_DATA_DIR or REFERRALS_DATABASE_URL put it.
+    return open_database(Settings())
 
 
 @cli.command()
@@ -22,21 +26,46 @@ def serve() -> None:
     """Serve the staff API and consume alerts."""
     configure_logging("referrals")
     settings = get_settings()
-    uvicorn.run(create_app(settings, kafka_settings()), host=settings.host, port=settings.port, log_config=None)
+    uvicorn.run(
+        create_app(settings, kafka_settings()),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @cli.command("add-staff")
 def add_staff_command(
     name: Annotated[str, typer.Option(help="Who this is, for the audit log")],
     role: Annotated[Role, typer.Option(help="school_staff sees one school; la_officer sees the borough")],
-    school_urn: Annotated[str | None, typer.Option(help="The school, for school staff")] = None,
+    school_urn: Annotated[str | None, typer.Option(help="The school, for school roles")] = None,
+    valid_days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = DEFAULT_VALID_DAYS,
 ) -> None:
     """Create a staff member and print their bearer token (shown once, stored hashed)."""
     try:
-        token = add_staff(open_database(get_settings()), name, role, school_urn)
+        token = add_staff(_database(), name, role, school_urn, valid_days=valid_days)
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     typer.echo(token)
+
+
+@cli.command("revoke-staff")
+def revoke_staff_command(name: Annotated[str, typer.Option(help="The staff member's name, as in list-staff")]) -> None:
+    """Revoke every live token of a staff member; their next request gets 401."""
+    revoked = revoke_staff(_database(), name)
+    if not revoked:
+        typer.echo(f"no live token for {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked {revoked} token(s) of {name}")
+
+
+@cli.command("list-staff")
+def list_staff_command() -> None:
+    """Staff members, their role, school and token state (never the tokens)."""
+    for staff in list_staff(_database()):
+        state = f"revoked {staff.revoked_at:%Y-%m-%d}" if staff.revoked_at else f"expires {staff.expires_at:%Y-%m-%d}"
+        typer.echo(f"{staff.id}\t{staff.name}\t{staff.role}\t{staff.school_urn or 'borough'}\t{state}")
 
 
 if __name__ == "__main__":

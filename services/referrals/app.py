@@ -8,18 +8,24 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.referrals import metrics, service
-from services.referrals.models import Alert, AuditEntry, Case, Outbox, PupilIdentity, StaffMember
-from services.referrals.outbox import OutboxPublisher
-from services.referrals.routes import router
+from services.referrals import metrics
+from services.referrals.api import alerts, cases
+from services.referrals.audit import AuditEntry
+from services.referrals.casework.models import Alert, Case
+from services.referrals.consumer import handle_event
+from services.referrals.outbox import Outbox, OutboxPublisher
+from services.referrals.pupils import PupilFigures, PupilIdentity
 from services.referrals.settings import Settings
+from services.referrals.staff import StaffMember
 from shared import events, topics
 from shared.consuming import ConsumerLoop
 from shared.database import make_engine
 from shared.ops import add_operations_routes
+from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
-TABLES = (StaffMember, Case, Alert, PupilIdentity, AuditEntry, Outbox)
+TABLES = (StaffMember, Case, Alert, PupilIdentity, PupilFigures, AuditEntry, Outbox)
+CONSUMED = (topics.RISK_ALERTS, topics.PUPIL_IDENTITY, topics.PUPIL_ATTENDANCE)
 
 
 def open_database(settings: Settings) -> Engine:
@@ -29,10 +35,7 @@ def open_database(settings: Settings) -> Engine:
 def make_handler(engine: Engine):
     def handle(_: topics.Topic, event: events.Event) -> None:
         with Session(engine) as session:
-            if isinstance(event, events.RiskAlert):
-                service.record_alert(session, event)
-            elif isinstance(event, events.PupilIdentity):
-                service.record_identity(session, event)
+            handle_event(session, event)
             session.commit()
 
     return handle
@@ -50,23 +53,27 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
         loop = ConsumerLoop(
             kafka,
             settings.consumer_group,
-            (topics.RISK_ALERTS, topics.PUPIL_IDENTITY),
+            CONSUMED,
             make_handler(engine),
             topics.REFERRALS_DLQ,
             metrics.CONSUMED,
             after_batch=publish_outbox,
         )
         app.state.engine, app.state.consumer = engine, loop
-        loop.start()
+        if settings.consumer_enabled:
+            loop.start()
         yield
         loop.stop()
-        loop.join(timeout=10)
+        if settings.consumer_enabled:
+            loop.join(timeout=10)
         outbox.close()
         engine.dispose()
 
     app = FastAPI(title="Referrals", version="1", lifespan=lifespan)
-    app.include_router(router)
-
-    add_operations_routes(app, "referrals", lambda: app.state.consumer.healthy)
-
+    app.include_router(alerts.router)
+    app.include_router(cases.router)
+    install_problem_handlers(app)
+    add_operations_routes(
+        app, "referrals", lambda: app.state.consumer.report() if settings.consumer_enabled else (True, {})
+    )
     return app

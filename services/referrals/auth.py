@@ -1,47 +1,49 @@
-"""Staff bearer tokens, stored hashed, and what each role may see."""
+"""Who is asking, and what they may see. Scopes fail closed: a school role without a school sees nothing."""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from services.referrals.models import Role, StaffMember
+from services.referrals.staff import Role, StaffMember
 from shared.database import SessionDep
+from shared.events import utcnow
+from shared.problems import Forbidden
+from shared.tokens import bearer, hash_token, token_problem
 
 
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+@dataclass(frozen=True)
+class Scope:
+    """The schools a member of staff may see: None for the whole borough."""
+
+    staff_id: int
+    role: Role
+    schools: frozenset[str] | None
+
+    def allows(self, school_urn: str) -> bool:
+        return self.schools is None or school_urn in self.schools
 
 
-def add_staff(engine: Engine, name: str, role: Role, school_urn: str | None) -> str:
-    """Create a staff member and return their token; only its hash is stored."""
-    if role is Role.SCHOOL_STAFF and not school_urn:
-        raise ValueError("school staff need a school URN")
-    token = secrets.token_urlsafe(32)
-    with Session(engine) as session:
-        session.add(StaffMember(name=name, role=role, school_urn=school_urn, token_hash=hash_token(token)))
-        session.commit()
-    return token
+def scope_of(staff: StaffMember) -> Scope:
+    if staff.role.needs_school:
+        if not staff.school_urn:
+            raise Forbidden(f"staff member {staff.id} has the {staff.role} role but no school: nothing to show")
+        return Scope(staff.id, staff.role, frozenset({staff.school_urn}))
+    return Scope(staff.id, staff.role, None)
 
 
-def current_staff(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> StaffMember:
-    scheme, _, token = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
+def current_scope(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> Scope:
+    token = bearer(authorization)
+    if token is None:
         raise HTTPException(401, "send Authorization: Bearer <staff token>", headers={"WWW-Authenticate": "Bearer"})
     staff = session.exec(select(StaffMember).where(StaffMember.token_hash == hash_token(token))).first()
-    if staff is None:
-        raise HTTPException(401, "unknown staff token", headers={"WWW-Authenticate": "Bearer"})
-    return staff
+    problem = token_problem(staff, utcnow())
+    if problem:
+        raise HTTPException(401, problem, headers={"WWW-Authenticate": "Bearer"})
+    return scope_of(staff)
 
 
-StaffDep = Annotated[StaffMember, Depends(current_staff)]
-
-
-def visible_schools(staff: StaffMember) -> str | None:
-    """The one school this member of staff may see, or None for all schools (LA officers)."""
-    return None if staff.role is Role.LA_OFFICER else staff.school_urn
+ScopeDep = Annotated[Scope, Depends(current_scope)]

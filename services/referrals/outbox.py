@@ -1,13 +1,32 @@
-"""Publishing referral events after the transaction that wrote them has committed."""
+"""Referral events written in the same transaction as the change they describe, published after commit."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy import Engine, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
 
-from services.referrals.models import Outbox
+from shared.events import Event
 from shared.kafka import make_producer
 from shared.settings import KafkaSettings
+from shared.topics import Topic
+
+
+class Outbox(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("dedupe_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str
+    topic: str
+    key: str
+    payload: str
+    published: bool = Field(False, index=True)
+
+
+def add_to_outbox(session: Session, topic: Topic, event: Event, dedupe_key: str) -> None:
+    session.add(
+        Outbox(
+            dedupe_key=dedupe_key, topic=topic.name, key=topic.key_of(event).decode(), payload=event.model_dump_json()
+        )
+    )
 
 
 class OutboxPublisher:

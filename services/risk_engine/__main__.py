@@ -12,7 +12,7 @@ from shared.settings import kafka_settings
 
 def main() -> None:
     app = create_app(get_settings(), kafka_settings())
-    app.conf.logging_config = logging_config("risk_engine")  # JSON lines, like every service
+    app.conf.logging_config = logging_config("risk_engine")  # the same lines as every service
     worker = faust.Worker(app, loglevel="INFO", quiet=True)
     worker.execute_from_commandline()
 

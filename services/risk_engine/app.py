@@ -1,48 +1,38 @@
-"""The faust adapter: wires topics and tables to the pure core in engine.py.
+"""The faust adapter: the composition root that wires topics and tables to the pure core.
 
-Delivery is at-least-once (faust's exactly_once does not work on Tansu, and its
-changelog writes and offset commits are not atomic). Every state update is
-idempotent (a session's code is set, never counted up), and a pupil's alerts are
-acknowledged by the broker before the state that records them is written, so a
-crash can repeat an alert (same id: downstream ignores it) but never lose one.
+Delivery is at-least-once (faust's exactly_once does not work on Tansu, and its changelog
+writes and offset commits are not atomic). Every state update is idempotent (a session's
+code is set, never counted up), and a pupil's alerts are acknowledged by the broker before
+the state that records them is written (batches.py), so a crash can repeat an alert (same
+id: downstream ignores it) but never lose one.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-import weakref
-from collections import defaultdict
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import faust
-import pydantic_core
-from aiohttp import web
-from faust.streams import _current_event
-from faust.types import TP
+from aiokafka.structs import TopicPartition
 from pydantic import ValidationError
 
-from services.risk_engine import engine, metrics
+from services.risk_engine import metrics
+from services.risk_engine.batches import MarkBatches, dead_letter
 from services.risk_engine.calendars import Calendars
-from services.risk_engine.output import BatchProducer, Record
+from services.risk_engine.contexts import Contexts
+from services.risk_engine.health import Progress
+from services.risk_engine.operations import serve_operations
+from services.risk_engine.output import BatchProducer
 from services.risk_engine.settings import Settings
+from services.risk_engine.tables import PupilContexts, PupilStates
 from services.risk_engine.transport import Transport
 from shared import topics
-from shared.codes import UnknownCode, current_table
-from shared.events import AttendanceMark, Characteristics, DeadLetter, PupilContext, utcnow
-from shared.ops import prometheus_text
+from shared.events import PupilContext
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
-
-
-def within(event: faust.EventT) -> None:
-    """Make `event` current, as faust does per event, so table reads and writes use its partition.
-
-    Needed because take_events() yields batches; faust 0.15.3 takes the partition of a table
-    write, and the RocksDB store the partition of a read, from this context variable (a read
-    under another pupil's event finds nothing and would start the pupil afresh).
-    """
-    _current_event.set(weakref.ref(event))
+EXIT_UNFINISHED_BATCH = 70  # EX_SOFTWARE: the supervisor restarts the worker, which replays the take
 
 
 class App(faust.App):
@@ -69,13 +59,6 @@ def worker_settings(kafka: KafkaSettings) -> dict:
 
 def create_app(settings: Settings, kafka: KafkaSettings) -> App:
     app = App(settings.app_id, store=settings.store, datadir=settings.data_dir, **worker_settings(kafka))
-    _wire(app, settings, kafka)
-    return app
-
-
-def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
-    code_table = current_table()
-    calendars = Calendars()
 
     def topic(t: topics.Topic) -> faust.TopicT:
         return app.topic(
@@ -86,184 +69,89 @@ def _wire(app: App, settings: Settings, kafka: KafkaSettings) -> None:
             internal=False,
         )
 
-    marks, contexts, alerts, attendance, dlq = (
-        topic(t)
-        for t in (
-            topics.MARKS,
-            topics.PUPIL_CONTEXT,
-            topics.RISK_ALERTS,
-            topics.PUPIL_ATTENDANCE,
-            topics.RISK_ENGINE_DLQ,
-        )
-    )
-    # Keys and values are bytes (faust's "raw" codec): pupil id -> compact JSON of the engine state
-    # (pydantic-core's encoder: about 4x the standard library's) / characteristics.
-    state = app.Table(
-        "pupil-state",
-        default=None,
-        key_type=bytes,
-        value_type=bytes,
-        partitions=kafka.pupil_partitions,
-    )
-    characteristics = app.Table(
-        "pupil-context", default=None, key_type=str, value_type=bytes, partitions=kafka.pupil_partitions
-    )
+    def table(name: str) -> faust.Table:
+        return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=kafka.pupil_partitions)
 
-    def state_of(pupil_id: str) -> dict | None:
-        raw = state.get(pupil_id.encode())
-        return pydantic_core.from_json(raw) if raw else None
-
-    async def send_dead_letter(event: faust.EventT, reason: str) -> None:
-        message = event.message
-        letter = DeadLetter(
-            source_topic=message.topic,
-            partition=message.partition,
-            offset=message.offset,
-            reason=reason,
-            payload=(event.value or b"").decode("utf-8", errors="replace"),
-        )
-        await (await dlq.send(key=topics.RISK_ENGINE_DLQ.key_of(letter), value=letter.to_bytes()))
-        metrics.DEAD_LETTERS.labels(message.topic).inc()
-        metrics.EVENTS.labels(message.topic, "dead_lettered").inc()
-        log.warning("dead-lettered event", extra={"topic": message.topic, "offset": message.offset, "reason": reason})
-
-    async def decode_marks(batch) -> dict[str, tuple[faust.EventT, list[AttendanceMark]]]:
-        """Valid marks grouped by pupil, each group with one of its events (for the table's partition)."""
-        by_pupil: dict[str, list[AttendanceMark]] = defaultdict(list)
-        events: dict[str, faust.EventT] = {}
-        for event in batch:
-            try:
-                mark = AttendanceMark.model_validate_json(event.value)
-                code_table.lookup(mark.code)
-            except (ValidationError, UnknownCode, ValueError) as error:
-                await send_dead_letter(event, str(error).splitlines()[0])
-                continue
-            by_pupil[mark.pupil_id].append(mark)
-            events[mark.pupil_id] = event
-        return {pupil: (events[pupil], pupil_marks) for pupil, pupil_marks in by_pupil.items()}
-
-    def context_for(pupil_id: str, school_urn: str) -> engine.Context:
-        raw_context = characteristics.get(pupil_id)
-        return engine.Context(
-            table=code_table,
-            thresholds=settings.thresholds,
-            days=calendars.days(school_urn),
-            characteristics=Characteristics.model_validate_json(raw_context) if raw_context else None,
-            alerts_from=settings.alerts_from,
-        )
-
-    last_offsets: dict[TP, int] = {}
-
-    @app.timer(5.0)
-    async def measure_lag_and_size() -> None:
-        assigned = app.consumer.assignment() if app.consumer else set()
-        lag = 0
-        for tp in assigned:
-            if tp.topic == topics.MARKS.name:
-                highwater = app.consumer.highwater(tp)
-                if highwater is not None:
-                    lag += max(0, highwater - last_offsets.get(tp, -1) - 1)
-        metrics.CONSUMER_LAG.set(lag)
-        metrics.PUPILS.set(len(state))  # here, not per take: counting a RocksDB store walks its keys
-
+    calendars = Calendars()
+    states, characteristics = PupilStates(table("pupil-state")), PupilContexts(table("pupil-context"))
+    progress = Progress(stall_after_s=settings.stall_after_s)
     output = BatchProducer(kafka, client_id=f"{settings.app_id}-output")
-    changelog = state.changelog_topic.get_topic_name()
+    batches = MarkBatches(states, Contexts(settings, calendars, characteristics), output, progress)
 
-    @app.agent(marks)
+    @app.agent(topic(topics.MARKS))
     async def process_marks(stream):
         await output.start()
         try:
             # Batches cut per-event framework cost: a pupil's burst of marks costs one state write,
             # and a take's records go out as one batch per partition (output.py).
-            async for batch in stream.take_events(settings.batch_size, within=settings.batch_within_s):
-                await process_batch(batch)
+            await run_batches(stream.take_events(settings.batch_size, within=settings.batch_within_s), batches.process)
         finally:
             await output.stop()
 
-    marks_applied = metrics.EVENTS.labels(topics.MARKS.name, "applied")
-    marks_unchanged = metrics.EVENTS.labels(topics.MARKS.name, "unchanged")
+    dead_letters = topic(topics.RISK_ENGINE_DLQ)
 
-    async def process_batch(batch) -> None:
-        steps, decoded = [], await decode_marks(batch)
-        for event in batch:
-            last_offsets[TP(event.message.topic, event.message.partition)] = event.message.offset
-        for pupil_id, (event, pupil_marks) in decoded.items():
-            within(event)  # a RocksDB store reads the partition of the current event
-            context = context_for(pupil_id, pupil_marks[-1].school_urn)
-            step = engine.process_marks(state_of(pupil_id), pupil_id, pupil_marks, context)
-            steps.append((event, step))
-            (marks_applied if step.changed else marks_unchanged).inc(len(pupil_marks))
-        # A pupil's outputs go to the partition its marks came from: every pupil topic is
-        # co-partitioned by pupil id, as the table's changelog is.
-        await output.send(
-            [
-                Record(alerts.get_topic_name(), event.message.partition, topics.RISK_ALERTS.key_of(a), a.to_bytes())
-                for event, step in steps
-                for a in step.alerts
-            ]
-        )  # every alert acknowledged before the state that records it
-        changed = [
-            (event, step.snapshot.pupil_id.encode(), pydantic_core.to_json(step.state), step)
-            for event, step in steps
-            if step.changed
-        ]
-        offsets = await output.send(
-            [Record(changelog, event.message.partition, key, value) for event, key, value, _ in changed]
-            + [
-                Record(
-                    attendance.get_topic_name(),
-                    event.message.partition,
-                    topics.PUPIL_ATTENDANCE.key_of(step.snapshot),
-                    step.snapshot.to_bytes(),
-                )
-                for event, _, _, step in changed
-            ]
-        )
-        # The store is written once the changelog holds the state, and the take's offsets are
-        # committed only after this returns, so a crash replays marks rather than losing them.
-        for event, key, value, _ in changed:
-            within(event)
-            state.data[key] = value
-        for tp, offset in offsets.items():
-            if tp.topic == changelog:
-                state.data.set_persisted_offset(TP(tp.topic, tp.partition), offset)
-        for _, step in steps:
-            for alert in step.alerts:
-                metrics.ALERTS.labels(alert.rule, alert.transition).inc()
-        now = utcnow()
-        for _, pupil_marks in decoded.values():
-            for mark in pupil_marks:
-                metrics.LATENCY.observe((now - mark.occurred_at).total_seconds())
-        metrics.LAST_PROCESSED.set(time.time())
-
-    @app.agent(contexts)
+    @app.agent(topic(topics.PUPIL_CONTEXT))
     async def process_contexts(stream):
         async for event in stream.events():
-            try:
-                context = PupilContext.model_validate_json(event.value)
-            except ValidationError as error:
-                await send_dead_letter(event, str(error).splitlines()[0])
-                continue
-            characteristics[context.pupil_id] = context.characteristics.model_dump_json().encode()
-            metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "applied").inc()
+            await record_context(event, characteristics, dead_letters)
+
+    @app.timer(5.0)
+    async def measure_progress() -> None:
+        observe_progress(app, progress, states)
 
     @app.task
     async def follow_calendars() -> None:
         await calendars.follow(kafka)
 
     @app.task
-    async def serve_operations() -> None:
-        async def health(_: web.Request) -> web.Response:
-            return web.json_response({"status": "ok", "service": "risk_engine"})
+    async def operations() -> None:
+        await serve_operations(settings.host, settings.port, lambda: progress.healthy)
 
-        async def metrics_view(_: web.Request) -> web.Response:
-            body, content_type = prometheus_text()
-            return web.Response(body=body, headers={"Content-Type": content_type})
+    return app
 
-        ops = web.Application()
-        ops.router.add_get("/health", health)
-        ops.router.add_get("/metrics", metrics_view)
-        runner = web.AppRunner(ops, access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, settings.host, settings.port).start()
-        log.info("operations endpoints listening", extra={"host": settings.host, "port": settings.port})
+
+async def run_batches(
+    batches: AsyncIterator[Sequence[faust.EventT]],
+    process: Callable[[Sequence[faust.EventT]], Awaitable[None]],
+    on_unfinished: Callable[[int], None] = os._exit,
+) -> None:
+    """Process each take. faust acks a take's events when the loop asks for the next one, even
+    if processing raised; so a take that cannot be finished stops the process before its
+    offsets can be committed, and the restarted worker replays it."""
+    async for batch in batches:
+        try:
+            await process(batch)
+        except Exception:
+            log.critical(
+                "a take of marks could not be finished; stopping before its offsets are committed", exc_info=True
+            )
+            on_unfinished(EXIT_UNFINISHED_BATCH)
+
+
+async def record_context(event: faust.EventT, characteristics: PupilContexts, dead_letters: faust.TopicT) -> None:
+    try:
+        context = PupilContext.model_validate_json(event.value)
+    except ValidationError as error:
+        letter = dead_letter(event, f"undecodable PupilContext: {error.errors()[0]['msg']}")
+        await (await dead_letters.send(key=letter.key, value=letter.value))
+        metrics.DEAD_LETTERS.labels(topics.PUPIL_CONTEXT.name).inc()
+        metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "dead_lettered").inc()
+        return
+    characteristics.record(context)
+    metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "applied").inc()
+
+
+def observe_progress(app: faust.App, progress: Progress, states: PupilStates) -> None:
+    """Lag on this worker's marks partitions, and whether the worker is stalled."""
+    consumer = app.consumer
+    assigned = consumer.assignment() if consumer else set()
+    highwaters = {
+        TopicPartition(tp.topic, tp.partition): consumer.highwater(tp)
+        for tp in assigned
+        if tp.topic == topics.MARKS.name
+    }
+    lag = progress.lag(highwaters)
+    metrics.CONSUMER_LAG.set(lag)
+    progress.observe(lag, busy=bool(app.in_recovery or app.rebalancing))
+    metrics.HEALTHY.set(int(progress.healthy))
+    metrics.PUPILS.set(len(states))  # here, not per take: counting a RocksDB store walks its keys

@@ -23,7 +23,7 @@ from shared.codes import Category, CodeTable
 # "school|academic year" -> cells
 Records = dict[str, str]
 
-STAMP_WIDTH = 14  # hex microseconds since 1970: enough until the year 4000
+STAMP_WIDTH = 14  # hex microseconds since 1970: room until the year 4253; marks stop at 2199 (shared/events.py)
 CODE_WIDTH = 2
 FLAG_OFFSET = STAMP_WIDTH + CODE_WIDTH
 CELL = FLAG_OFFSET + 1
@@ -62,8 +62,15 @@ def code_flags(table: CodeTable) -> dict[str, str]:
 
 @lru_cache(maxsize=4096)  # a register's marks share their recording time
 def recorded_key(recorded_at: dt.datetime) -> str:
-    """The recording time as a fixed-width string that sorts like the time itself."""
-    return f"{(recorded_at - _EPOCH) // dt.timedelta(microseconds=1):0{STAMP_WIDTH}x}"
+    """The recording time as a fixed-width string that sorts like the time itself.
+
+    Refuses a time the cell cannot hold rather than writing a wider cell that would shift every
+    session after it (the wire contract keeps marks far inside the range).
+    """
+    micros = (recorded_at - _EPOCH) // dt.timedelta(microseconds=1)
+    if not 0 <= micros < 16**STAMP_WIDTH:
+        raise ValueError(f"recorded_at {recorded_at.isoformat()} does not fit a session cell")
+    return f"{micros:0{STAMP_WIDTH}x}"
 
 
 def record_key(school_urn: str, academic_year: int) -> str:

@@ -26,9 +26,19 @@ class TermSpan:
     end: dt.date
 
 
+TERM_NAMES = ("1-autumn", "2-spring", "3-summer")
+
+
 def _fallback_term(day: dt.date) -> str:
-    name = "1-autumn" if day.month >= 9 else "2-spring" if day.month <= 3 else "3-summer"
+    name = TERM_NAMES[0] if day.month >= 9 else TERM_NAMES[1] if day.month <= 3 else TERM_NAMES[2]
     return f"{academic_year_of(day)}/{name}"
+
+
+def previous_term(term_key: str) -> str:
+    """The term before `term_key` in the calendar ("2025/1-autumn" -> "2024/3-summer")."""
+    year, name = term_key.split("/")
+    index = TERM_NAMES.index(name)
+    return f"{year}/{TERM_NAMES[index - 1]}" if index else f"{int(year) - 1}/{TERM_NAMES[-1]}"
 
 
 @dataclass(eq=False)
@@ -44,10 +54,11 @@ class SchoolDays:
     version: str = "weekdays"
     _term_cache: dict = field(default_factory=dict, repr=False)
     _back_cache: dict = field(default_factory=dict, repr=False)
+    _school_day_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_calendars(cls, calendars: list[SchoolCalendar]) -> SchoolDays:
-        order = {"autumn": "1-autumn", "spring": "2-spring", "summer": "3-summer"}
+        order = {name.split("-")[1]: name for name in TERM_NAMES}
         ordered = sorted(calendars, key=lambda c: c.academic_year)
         days = cls(version="|".join(c.event_id for c in ordered))
         for calendar in ordered:
@@ -89,6 +100,14 @@ class SchoolDays:
         return dt.date(int(year) + (month < 9), month, 1)
 
     def is_school_day(self, day: dt.date) -> bool:
+        """Whether the school is open: the calendar wins over the register (a mark on a closure
+        day is not a possible session); without a calendar, every weekday."""
+        known = self._school_day_cache.get(day)
+        if known is None:
+            known = self._school_day_cache[day] = self._open_on(day)
+        return known
+
+    def _open_on(self, day: dt.date) -> bool:
         if day.weekday() >= 5 or day in self.closures:
             return False
         if not self.covers(day):
@@ -109,14 +128,11 @@ class SchoolDays:
             self._back_cache[key] = tuple(days[::-1])
         return self._back_cache[key]
 
-    def school_days_from(self, first: dt.date, count: int) -> tuple[dt.date, ...]:
-        """The first `count` school days from `first` on."""
-        key = ("from", first, count)
+    def school_days_between(self, first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
+        """Every school day from `first` to `last`, both included."""
+        key = ("between", first, last)
         if key not in self._back_cache:
-            days, day = [], first
-            while len(days) < count and (day - first).days < count * 3:
-                if self.is_school_day(day):
-                    days.append(day)
-                day += dt.timedelta(days=1)
-            self._back_cache[key] = tuple(days)
+            span = (last - first).days + 1
+            every = (first + dt.timedelta(days=offset) for offset in range(max(0, span)))
+            self._back_cache[key] = tuple(day for day in every if self.is_school_day(day))
         return self._back_cache[key]

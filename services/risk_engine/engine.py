@@ -1,4 +1,8 @@
-"""Marks in, new state and alerts out: the core the faust agent wraps. Pure."""
+"""Marks in, new state and alerts out: the core the faust agent wraps. Pure.
+
+State is per enrolment: one `PupilState` per (school, pupil), so a pupil who moves school
+starts afresh at the new school and the old school's record is untouched.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,8 @@ from dataclasses import dataclass
 
 from services.risk_engine import attendance, figures, lifecycle, rules, scoring
 from services.risk_engine.calendar import SchoolDays
-from shared.codes import CodeTable
+from services.risk_engine.state import PupilState, empty_state
+from shared.codes import CodeTable, UnknownCode
 from shared.events import AttendanceMark, Characteristics, PupilAttendance, RiskAlert
 
 
@@ -24,21 +29,29 @@ class Context:
 
 @dataclass(frozen=True)
 class Step:
-    state: dict
+    state: PupilState | None
     changed: bool
     alerts: list[RiskAlert]
     snapshot: PupilAttendance | None
 
 
-def empty_state(school_urn: str) -> dict:
-    return {"school": school_urn, "records": {}, "counts": {}, "latest": None, "calendar": None, "alerts": {}}
+def refusal(mark: AttendanceMark, table: CodeTable, latest_allowed: dt.date) -> str | None:
+    """Why the engine will not apply `mark`, or None. A mark dated in the future would move the
+    pupil's evaluation date past every real mark and silence their alerts."""
+    try:
+        table.lookup(mark.code)
+    except UnknownCode as error:
+        return str(error)
+    if mark.date > latest_allowed:
+        return f"dated {mark.date.isoformat()}, after the latest date accepted ({latest_allowed.isoformat()})"
+    return None
 
 
-def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tuple[dict, bool]:
+def apply_mark(state: PupilState | None, mark: AttendanceMark, context: Context) -> tuple[PupilState, bool]:
     """Set the mark's session (the latest recording wins) and adjust the running counts.
 
-    The state passed in is not modified. A new school starts a new enrolment; a changed
-    calendar (new terms) recounts the totals from the sessions.
+    The state passed in is not modified. A changed calendar (new terms, closures) recounts
+    the totals from the sessions. Only a mark on a school day moves the evaluation date.
     """
     state = state or empty_state(mark.school_urn)
     records = dict(state["records"])
@@ -56,33 +69,37 @@ def apply_mark(state: dict | None, mark: AttendanceMark, context: Context) -> tu
     days, table = context.days, context.table
     if state["calendar"] != days.version:
         counts = figures.recount(records, days, table)
+        latest = _latest_school_day(records, days)
     else:
         counts = {key: list(row) for key, row in state["counts"].items()}
         figures.adjust(counts, mark.school_urn, mark.date, previous, mark.code, days, table)
-    latest = (
-        max(state["latest"] or "", mark.date.isoformat())
-        if mark.school_urn == state["school"]
-        else mark.date.isoformat()
-    )
-    return {
-        **state,
-        "school": mark.school_urn,
-        "records": records,
-        "counts": counts,
-        "latest": latest,
-        "calendar": days.version,
-    }, True
+        latest = state["latest"]
+        if days.is_school_day(mark.date):
+            latest = max(latest or "", mark.date.isoformat())
+    return PupilState(
+        school=state["school"],
+        records=records,
+        counts=counts,
+        latest=latest,
+        calendar=days.version,
+        alerts=state["alerts"],
+    ), True
+
+
+def _latest_school_day(records: attendance.Records, days: SchoolDays) -> str | None:
+    marked = [day for _, day, _, _ in attendance.sessions_in(records) if days.is_school_day(day)]
+    return max(marked).isoformat() if marked else None
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    state: dict
+    state: PupilState
     alerts: list[RiskAlert]
     figures: figures.Figures
     risk_score: int
 
 
-def evaluate(pupil_id: str, state: dict, context: Context) -> Evaluation:
+def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
     school = state["school"]
     current = figures.compute(
         state["records"],
@@ -97,20 +114,19 @@ def evaluate(pupil_id: str, state: dict, context: Context) -> Evaluation:
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(
-        pupil_id,
-        school,
+        lifecycle.Subject(pupil_id, school, current.as_dict(), risk),
         state["alerts"],
         rules.evaluate(current, context.thresholds),
-        current.as_dict(),
-        risk,
         announce,
     )
     return Evaluation({**state, "alerts": outcome.states}, outcome.alerts, current, risk.points)
 
 
-def process_marks(state: dict | None, pupil_id: str, marks: list[AttendanceMark], context: Context) -> Step:
+def process_marks(state: PupilState | None, pupil_id: str, marks: list[AttendanceMark], context: Context) -> Step:
     """Evaluate after every mark that changes something, so the alerts are the same however the
-    stream was cut into batches (and across restarts); the caller writes the state once."""
+    stream was cut into batches (and across restarts); the caller writes the state once.
+
+    Every mark must be for the same enrolment (school and pupil) and pass refusal()."""
     alerts: list[RiskAlert] = []
     last = None
     for mark in marks:
@@ -124,7 +140,7 @@ def process_marks(state: dict | None, pupil_id: str, marks: list[AttendanceMark]
     return Step(state, True, alerts, snapshot_of(pupil_id, state["school"], last.figures, last.risk_score))
 
 
-def process_mark(state: dict | None, mark: AttendanceMark, context: Context) -> Step:
+def process_mark(state: PupilState | None, mark: AttendanceMark, context: Context) -> Step:
     return process_marks(state, mark.pupil_id, [mark], context)
 
 

@@ -51,6 +51,9 @@ ABSENT_OR_PRESENT = str.maketrans(
 
 @lru_cache(maxsize=65536)
 def count_keys(school_urn: str, day: dt.date, days: SchoolDays) -> tuple[str, ...]:
+    """The running counts a session on `day` belongs to: none when the school was not open."""
+    if not days.is_school_day(day):
+        return ()
     term = days.term_of(day)
     year_key = f"{school_urn}|Y|{academic_year_of(day)}"
     return (year_key, f"{school_urn}|T|{term}") if term else (year_key,)
@@ -116,8 +119,11 @@ def _days_back(days: SchoolDays, last: dt.date, count: int) -> FlagGetters:
 
 
 @lru_cache(maxsize=4096)
-def _days_from(days: SchoolDays, first: dt.date, count: int) -> FlagGetters:
-    return _flag_getters(days.school_days_from(first, count))
+def _days_between(days: SchoolDays, first: dt.date, last: dt.date) -> FlagGetters:
+    return _flag_getters(days.school_days_between(first, last))
+
+
+LONG_RUN_SCHOOL_DAYS = 400  # how far back a missing-education run is followed past the window
 
 
 def session_flags(records: Records, school: str, getters: FlagGetters) -> str:
@@ -138,7 +144,7 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     year: Tally = Tally()  # academic year to date, this enrolment
     terms: tuple[tuple[str, Tally], ...] = ()  # chronological, all years held
     current_term: str | None = None
-    first_week_absences: int = 0  # in the first 10 possible sessions of the current term
+    first_week_absences: int = 0  # in the pupil's own first 10 possible sessions of the current term
     first_week_possible: int = 0
     unauthorised_recent: int = 0  # G N O U sessions in the window of school days
     missing_streak_days: int = 0  # trailing school days with every possible session G, N or O
@@ -179,12 +185,16 @@ def compute(
         sorted((key.removeprefix(prefix), _tally(row)) for key, row in counts.items() if key.startswith(prefix))
     )
     current_term = days.term_of(latest)
-    first_week = ""  # "a"/"p" per possible session
+    first_week = ""  # "a"/"p" for each of the pupil's own first possible sessions of the term
     if current_term:
-        first_days = _days_from(days, days.term_start(current_term), first_week_sessions)
-        first_week = session_flags(records, school, first_days).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
+        term_so_far = _days_between(days, days.term_start(current_term), latest)
+        first_week = session_flags(records, school, term_so_far).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
 
     window = session_flags(records, school, _days_back(days, latest, window_school_days))
+    missing_streak, run_reaches_start = _missing_streak(window)
+    if run_reaches_start:
+        longer = session_flags(records, school, _days_back(days, latest, LONG_RUN_SCHOOL_DAYS))
+        missing_streak, _ = _missing_streak(longer)
     recent_window = window[-2 * RECENT_SCHOOL_DAYS :]
     recent = recent_window.translate(ABSENT_OR_PRESENT)
     recent_possible = len(recent)
@@ -202,7 +212,7 @@ def compute(
         first_week_absences=first_week.count("a"),
         first_week_possible=len(first_week),
         unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
-        missing_streak_days=_missing_streak(window),
+        missing_streak_days=missing_streak,
         # Separate runs of absent sessions; sessions that are not possible neither break nor extend one.
         spells=("p" + window.translate(ABSENT_OR_PRESENT)).count("pa"),
         monday_friday_share=(year_row[5] / year.absent) if year_row and year.absent else 0.0,
@@ -213,12 +223,16 @@ def compute(
     )
 
 
-def _missing_streak(window: str) -> int:
-    """Consecutive school days, back from the latest, on which every possible session was G, N or O."""
+def _missing_streak(window: str) -> tuple[int, bool]:
+    """School days, back from the latest, on which every possible session was G, N or O; and whether
+    that run reaches the window's start. A day with no possible session (closure, Y codes, D, X, or
+    no mark yet) neither counts nor breaks the run."""
     streak = 0
     for index in range(len(window) - 2, -1, -2):
         possible = window[index : index + 2].translate(ONLY[POSSIBLE])
-        if not possible or len(possible.translate(ONLY[MISSING])) != len(possible):
-            break
+        if not possible:
+            continue
+        if len(possible.translate(ONLY[MISSING])) != len(possible):
+            return streak, False
         streak += 1
-    return streak
+    return streak, True

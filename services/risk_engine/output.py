@@ -8,13 +8,18 @@ engine's time. A take's alerts, states and snapshots go out here as a few batche
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from aiokafka.structs import TopicPartition
+from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, stop_after_delay, wait_exponential_jitter
 
 from shared.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
 
 MAX_BATCH_BYTES = 512 * 1024  # well under the broker's 1 MiB default message limit
 
@@ -28,8 +33,8 @@ class Record:
 
 
 class BatchProducer:
-    def __init__(self, kafka: KafkaSettings, client_id: str) -> None:
-        self._kafka, self._client_id = kafka, client_id
+    def __init__(self, kafka: KafkaSettings, client_id: str, retry_for_s: float = 60.0) -> None:
+        self._kafka, self._client_id, self._retry_for_s = kafka, client_id, retry_for_s
         self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
@@ -51,7 +56,21 @@ class BatchProducer:
 
     async def send(self, records: list[Record]) -> dict[TopicPartition, int]:
         """Send `records` (in order within each partition) and wait until the broker has
-        acknowledged every one; returns the last offset written to each partition."""
+        acknowledged every one; returns the last offset written to each partition.
+
+        A broker that does not answer is retried (bounded, with backoff): resending records
+        already written only repeats idempotent effects. Past the bound the error is raised.
+        """
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(KafkaError),
+            wait=wait_exponential_jitter(multiplier=0.2, max=5),
+            stop=stop_after_delay(self._retry_for_s),
+            before_sleep=before_sleep_log(log, logging.WARNING),
+            reraise=True,
+        )
+        return await retrying(self._send_once, records)
+
+    async def _send_once(self, records: list[Record]) -> dict[TopicPartition, int]:
         by_partition: dict[TopicPartition, list[Record]] = defaultdict(list)
         for record in records:
             by_partition[TopicPartition(record.topic, record.partition)].append(record)

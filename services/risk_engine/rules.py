@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from services.risk_engine.calendar import previous_term
 from services.risk_engine.figures import Figures
 
 
@@ -98,25 +99,40 @@ def _absence_band(f: Figures, t: Thresholds) -> list[Finding]:
 
 
 def _decline(f: Figures, t: Thresholds) -> list[Finding]:
-    counted = [(key, term) for key, term in f.terms if term.possible >= t.min_term_sessions]
-    for (k0, base), (k1, next1), (k2, next2) in zip(counted, counted[1:], counted[2:], strict=False):
-        a0, a1, a2 = base.attendance_rate, next1.attendance_rate, next2.attendance_rate
-        if (
-            k2 == counted[-1][0]
-            and a0 > t.strong_attendance
-            and a1 <= a0 - t.decline_points
-            and a2 <= a1 - t.decline_points
-        ):
-            return [
-                Finding(
-                    "strong_attendance_decline",
-                    None,
-                    [f"attendance {a0:.1%} in {k0}, then {a1:.1%} in {k1}, then {a2:.1%} in {k2}"],
-                    {
-                        "baseline_attendance": round(a0, 4),
-                        "next_attendance": round(a1, 4),
-                        "latest_attendance": round(a2, 4),
-                    },
+    """Three consecutive terms of the calendar, each counting (>= min_term_sessions possible): the
+    first above the strong line, each of the next two lower by decline_points. The term in
+    progress joins the chain once it counts; a term with fewer sessions breaks it."""
+    if f.current_term is None:
+        return []
+    tallies = dict(f.terms)
+
+    def counts(key: str) -> bool:
+        return key in tallies and tallies[key].possible >= t.min_term_sessions
+
+    last = f.current_term if counts(f.current_term) else previous_term(f.current_term)
+    chain = [previous_term(previous_term(last)), previous_term(last), last]
+    if not all(counts(key) for key in chain):
+        return []
+    a0, a1, a2 = (tallies[key].attendance_rate for key in chain)
+    if not (a0 > t.strong_attendance and a1 <= a0 - t.decline_points and a2 <= a1 - t.decline_points):
+        return []
+    return [
+        Finding(
+            "strong_attendance_decline",
+            None,
+            [
+                "attendance "
+                + ", then ".join(
+                    f"{rate:.1%} in {_term_name(key)}" for key, rate in zip(chain, (a0, a1, a2), strict=True)
                 )
-            ]
-    return []
+            ],
+            {"baseline_attendance": round(a0, 4), "next_attendance": round(a1, 4), "latest_attendance": round(a2, 4)},
+        )
+    ]
+
+
+def _term_name(term_key: str) -> str:
+    """ "2025/2-spring" -> "spring 2026": how staff name a term."""
+    year, name = term_key.split("/")
+    season = name.split("-")[1]
+    return f"{season} {int(year) + (season != 'autumn')}"

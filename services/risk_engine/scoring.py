@@ -11,7 +11,7 @@ from shared.events import Characteristics, SenStatus
 @dataclass(frozen=True)
 class Score:
     points: int
-    reasons: list[str]
+    reasons: list[str]  # only what staff may read in an alert: never a characteristic
 
 
 def score(f: Figures, characteristics: Characteristics | None) -> Score:
@@ -25,23 +25,26 @@ def score(f: Figures, characteristics: Characteristics | None) -> Score:
         parts.append((15, f"{f.rising_recent} N/L/U marks in the last four weeks, up from {f.rising_before:.1f}"))
     if f.recent_rate >= f.baseline_rate + 0.05 and f.recent_rate >= 0.1:
         parts.append((20, f"absence {f.recent_rate:.0%} over the last four weeks against {f.baseline_rate:.0%} before"))
-    if characteristics is not None:
-        groups = [
-            name
-            for name, present in (
-                ("free school meals", characteristics.fsm),
-                (
-                    "SEN support" if characteristics.sen is SenStatus.SEN_SUPPORT else "EHC plan",
-                    characteristics.sen is not SenStatus.NONE,
-                ),
-                ("child in need", characteristics.child_in_need),
-                ("child protection", characteristics.child_protection),
-                ("looked after", characteristics.looked_after),
-                ("young carer", characteristics.young_carer),
-            )
-            if present
-        ]
-        if groups:
-            # Used to prioritise support, never to blame.
-            parts.append((min(15, 5 * len(groups)), f"in target group(s): {', '.join(groups)}"))
-    return Score(min(100, sum(points for points, _ in parts)), [reason for _, reason in parts])
+    # Target groups raise the priority of support (never to blame), silently: they are
+    # special-category or safeguarding data, shown only on a case page to roles allowed to see them.
+    context_points = min(15, 5 * len(target_groups(characteristics))) if characteristics else 0
+    return Score(min(100, sum(points for points, _ in parts) + context_points), [reason for _, reason in parts])
+
+
+def target_groups(characteristics: Characteristics) -> list[str]:
+    """The DfE's higher-risk groups a pupil belongs to (for the case page and prioritising, never alerts)."""
+    return [
+        name
+        for name, present in (
+            ("free school meals", characteristics.fsm),
+            (
+                "SEN support" if characteristics.sen is SenStatus.SEN_SUPPORT else "EHC plan",
+                characteristics.sen is not SenStatus.NONE,
+            ),
+            ("child in need", characteristics.child_in_need),
+            ("child protection", characteristics.child_protection),
+            ("looked after", characteristics.looked_after),
+            ("young carer", characteristics.young_carer),
+        )
+        if present
+    ]

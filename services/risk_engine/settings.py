@@ -29,6 +29,15 @@ class Settings(BaseSettings):
         description="Backfill cut-off: alerts for marks dated before it are held back, "
         "and episodes that end before it are never sent",
     )
+    future_days_allowed: int = Field(
+        0,
+        ge=0,
+        description="Marks dated more than this many days after today (Europe/London) are dead-lettered; "
+        "keep it equal to INGEST_FUTURE_DAYS_ALLOWED",
+    )
+    stall_after_s: float = Field(
+        120.0, description="/health turns 503 when marks have waited this long with none processed"
+    )
     batch_size: int = Field(2000, description="Most marks taken from the stream at once")
     batch_within_s: float = Field(0.1, description="Longest wait to fill a batch")
 

@@ -9,24 +9,21 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
-from prometheus_client.parser import text_string_to_metric_families
 
-from infra.local.processes import service_commands, service_env
+from infra.local.metrics import read_metric
+from infra.local.processes import PORTS, service_commands, service_env
 from infra.local.readiness import free_port, wait_until
 from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
 from services.ingest.settings import KeyStoreSettings
+from services.notifications.app import open_database as open_notifications
+from services.notifications.operators import issue_operator_token
+from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
-from services.referrals.auth import add_staff
-from services.referrals.models import Role
 from services.referrals.settings import Settings as ReferralsSettings
+from services.referrals.staff import Role, add_staff
 
-PORT_SETTINGS = {
-    "ingest": "INGEST_PORT",
-    "risk_engine": "RISK_ENGINE_PORT",
-    "referrals": "REFERRALS_PORT",
-    "notifications": "NOTIFICATIONS_PORT",
-}
+PORT_SETTINGS = {name: setting for name, (setting, _) in PORTS.items()}
 
 
 class Inbox:
@@ -61,6 +58,18 @@ class Stack:
         engine = open_referrals(ReferralsSettings(database_url=self.env["REFERRALS_DATABASE_URL"]))
         return add_staff(engine, f"{role} {school_urn}", role, school_urn)
 
+    def deliveries(self) -> list[dict]:
+        """The whole delivery log, as the operations role reads it."""
+        if not hasattr(self, "_operator"):
+            engine = open_notifications(NotificationsSettings(database_url=self.env["NOTIFICATIONS_DATABASE_URL"]))
+            self._operator = {"Authorization": f"Bearer {issue_operator_token(engine, 'test operator')}"}
+        rows, url = [], f"{self.url('notifications')}/v1/deliveries?limit=500"
+        while url:
+            page = httpx.get(url, headers=self._operator, timeout=5).json()
+            rows += page["items"]
+            url = page["next"] and f"{self.url('notifications')}{page['next']}"
+        return rows
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 
@@ -93,13 +102,7 @@ class Stack:
 
     def metric(self, service: str, name: str, **labels: str) -> float:
         """Sum of a metric's samples whose labels include `labels`."""
-        text = httpx.get(f"{self.url(service)}/metrics", timeout=5).text
-        return sum(
-            sample.value
-            for family in text_string_to_metric_families(text)
-            for sample in family.samples
-            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-        )
+        return read_metric(self.url(service), name, **labels)
 
     def log(self, service: str) -> str:
         path = self.data_dir / f"{service}.log"

@@ -25,7 +25,7 @@ def ingest(tmp_path, kafka):
         yield client
 
 
-def test_json_marks_are_published_pseudonymously_keyed_by_pupil(ingest, kafka):
+def test_json_marks_are_published_pseudonymously_keyed_by_school_and_pupil(ingest, kafka):
     rows = [
         {
             "school_urn": SCHOOL,
@@ -40,9 +40,10 @@ def test_json_marks_are_published_pseudonymously_keyed_by_pupil(ingest, kafka):
     assert ingest.post("/v1/marks", json=rows).json() == {"accepted": 2}
     published = read_topic(kafka, topics.MARKS, 2)
     pupil_id = pupil_id_for(UPN, KEY.encode())
+    enrolment = f"{SCHOOL}|{pupil_id}".encode()  # keyed by school and pupil: one record per enrolment
     assert [(key, event.pupil_id, event.code) for key, event in published] == [
-        (pupil_id.encode(), pupil_id, "N"),
-        (pupil_id.encode(), pupil_id, "I"),
+        (enrolment, pupil_id, "N"),
+        (enrolment, pupil_id, "I"),
     ]
     assert all(UPN not in event.model_dump_json() for _, event in published)
     assert published[0][1].recorded_at == dt.datetime(2025, 9, 8, 9, 5, tzinfo=dt.UTC)
@@ -66,7 +67,7 @@ def test_pupil_identity_and_context_travel_on_separate_topics(ingest, kafka):
     [(context_key, context)] = read_topic(kafka, topics.PUPIL_CONTEXT, 1)
     [(identity_key, identity)] = read_topic(kafka, topics.PUPIL_IDENTITY, 1)
     pupil_id = pupil_id_for(UPN, KEY.encode())
-    assert context_key == identity_key == pupil_id.encode()
+    assert context_key == identity_key == f"{SCHOOL}|{pupil_id}".encode()
     raw_context = context.model_dump_json()
     for secret in (UPN, "Maya", "Patel", "2012-04-17"):
         assert secret not in raw_context

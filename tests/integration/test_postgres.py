@@ -1,6 +1,5 @@
 """The referrals and notifications databases on PostgreSQL (production's database), where one is reachable."""
 
-import datetime as dt
 import uuid
 
 import psycopg
@@ -8,12 +7,15 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from services.notifications.app import TABLES as NOTIFICATION_TABLES
 from services.notifications.models import Delivery
 from services.referrals.app import TABLES
-from services.referrals.models import Alert, Case, Outbox
-from services.referrals.service import record_alert
+from services.referrals.casework.alerts import record_alert
+from services.referrals.casework.models import Alert, Case
+from services.referrals.outbox import Outbox
 from shared.database import make_engine
-from shared.events import RiskAlert, Transition, alert_id_for
+from shared.events import Transition
+from tests.factories import risk_alert
 
 pytestmark = pytest.mark.integration
 SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -34,27 +36,9 @@ def postgres_url():
         admin.close()
 
 
-def alert(transition: Transition, band: str) -> RiskAlert:
-    return RiskAlert(
-        alert_id=alert_id_for("p1", "persistent_absence", 1),
-        pupil_id="p1",
-        school_urn="123456",
-        rule="persistent_absence",
-        episode=1,
-        transition=transition,
-        band=band,
-        reasons=["absent 5 of 40 possible sessions"],
-        figures={"absence_rate": 0.125},
-        routes=["pastoral_check_in"],
-        occurred_at=dt.datetime(2025, 10, 1, 9, tzinfo=dt.UTC),
-    )
-
-
 def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(postgres_url):
     engine = make_engine(postgres_url, TABLES)
-    for event in (alert(Transition.RAISED, "persistent_absence"),) * 3 + (
-        alert(Transition.ESCALATED, "chronic_absence"),
-    ):
+    for event in (risk_alert(),) * 3 + (risk_alert(transition=Transition.ESCALATED, band="chronic_absence"),):
         with Session(engine) as session:
             record_alert(session, event)
             session.commit()
@@ -68,14 +52,17 @@ def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(post
 
 
 def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(postgres_url):
-    engine = make_engine(postgres_url, (Delivery,))
+    engine = make_engine(postgres_url, NOTIFICATION_TABLES)
     row = {
         "alert_id": "a1",
         "pupil_id": "p1",
+        "school_urn": "123456",
         "rule": "persistent_absence",
         "transition": "raised",
         "recipient": "lead@school.invalid",
         "status": "sent",
+        "source_topic": "risk.alerts",
+        "payload": "{}",
     }
     with Session(engine) as session:
         session.add(Delivery(**row))

@@ -49,3 +49,17 @@ def keys(ingest_settings):
     revoked = issue_key(engine, "old-mis", [SCHOOL])
     revoke_key(engine, "old-mis")
     return {"live": {"Authorization": f"Bearer {live}"}, "revoked": {"Authorization": f"Bearer {revoked}"}}
+
+
+@pytest.fixture
+def referrals(tmp_path):
+    """The referrals API in-process on its own SQLite file, without its consumer: tests feed events
+    through the consumer's handler with referrals_support.consume."""
+    from services.referrals.app import create_app
+    from services.referrals.app import open_database as open_referrals
+    from services.referrals.settings import Settings as ReferralsSettings
+
+    settings = ReferralsSettings(database_url=f"sqlite:///{tmp_path / 'referrals.db'}", consumer_enabled=False)
+    engine = open_referrals(settings)
+    with TestClient(create_app(settings, KafkaSettings())) as client:
+        yield client, engine

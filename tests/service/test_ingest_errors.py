@@ -127,13 +127,18 @@ def test_csv_row_errors_use_the_same_shape_as_json(client, keys):
 
 
 def test_pupil_with_leaving_before_admission_is_refused(client, keys):
-    pupil = pupil_row(leaving_date="2023-01-01", characteristics={"sen": "X"})
-    errors = client.post("/v1/pupils", json=[pupil], headers=keys["live"]).json()["errors"]
-    reasons = " ".join(e["reason"] for e in errors)
-    assert "leaving_date is before admission_date" in reasons or any(
-        e["field"] == "characteristics.sen" for e in errors
-    )
-    assert any(e["field"] == "characteristics.sen" and e["value"] == "X" for e in errors)
+    """Everything else about the pupil is valid, so the date order alone refuses it."""
+    pupil = pupil_row(admission_date="2023-09-04", leaving_date="2023-01-01")
+    [error] = client.post("/v1/pupils", json=[pupil], headers=keys["live"]).json()["errors"]
+    assert (error["index"], error["field"], error["value"]) == (0, "leaving_date", "2023-01-01")
+    assert "before admission_date 2023-09-04" in error["reason"]
+
+
+def test_an_invalid_sen_status_is_named_with_its_value(client, keys):
+    [error] = client.post("/v1/pupils", json=[pupil_row(characteristics={"sen": "X"})], headers=keys["live"]).json()[
+        "errors"
+    ]
+    assert (error["field"], error["value"]) == ("characteristics.sen", "X")
 
 
 def test_calendar_with_half_term_outside_its_term_is_refused(client, keys):

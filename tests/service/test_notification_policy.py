@@ -1,58 +1,59 @@
-"""Which alert transitions become emails: once each, and not again for a rule that flaps."""
+"""Which alert transitions become deliveries: once each, not again for a rule that flaps, and one
+recipient's refusal never holds up another's message."""
 
-import dataclasses
+import smtplib
 
 from sqlmodel import Session, select
 
+from services.notifications.app import open_database
+from services.notifications.dispatch import Dispatcher
+from services.notifications.intake import take_alert
 from services.notifications.models import Delivery
-from services.notifications.service import deliver_alert
 from services.notifications.settings import Settings
-from shared.database import make_engine
-from shared.events import RiskAlert, Transition, alert_id_for
+from shared.events import Transition
+from tests.factories import SCHOOL_A, SCHOOL_B, risk_alert
 
 
-def alert(episode: int, transition: Transition, pupil: str = "p1", band: str = "persistent_absence") -> RiskAlert:
-    return RiskAlert(
-        alert_id=alert_id_for(pupil, "persistent_absence", episode),
-        pupil_id=pupil,
-        school_urn="123456",
-        rule="persistent_absence",
-        episode=episode,
-        transition=transition,
-        band=band,
-        reasons=["absent 5 of 40 possible sessions this year (12.5%)"],
-        figures={"absence_rate": 0.125},
-    )
+class Relay:
+    """The SMTP edge: what would have been sent; addresses it refuses with 550."""
 
+    def __init__(self, refuse: tuple[str, ...] = ()) -> None:
+        self.messages, self.refuse = [], refuse
 
-@dataclasses.dataclass
-class Outbox:
-    """The SMTP edge: what would have been sent."""
-
-    messages: list = dataclasses.field(default_factory=list)
-
-    def __call__(self, message, _settings) -> None:
+    def __call__(self, message) -> None:
+        if message["To"] in self.refuse:
+            raise smtplib.SMTPRecipientsRefused({message["To"]: (550, b"no such mailbox")})
         self.messages.append(message)
 
 
-def deliver_all(tmp_path, alerts, quiet_days=14):
-    engine = make_engine(f"sqlite:///{tmp_path / 'n.db'}", (Delivery,))
-    settings, outbox = Settings(quiet_days=quiet_days), Outbox()
+def deliver_all(tmp_path, alerts, quiet_days=14, relay=None):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'n.db'}", quiet_days=quiet_days, retry_backoff_s=0.001)
+    engine, relay, letters = open_database(settings), relay or Relay(), []
     for event in alerts:
         with Session(engine) as session:
-            deliver_alert(session, event, settings, outbox)
+            take_alert(session, event, settings)
             session.commit()
+    dispatcher = Dispatcher(engine, settings, relay, letters.append)
+    while dispatcher.dispatch_due():
+        pass
     with Session(engine) as session:
         rows = [
             (row.alert_id, row.transition, row.status) for row in session.exec(select(Delivery).order_by(Delivery.id))
         ]
-    return outbox.messages, rows
+    return relay.messages, rows, letters
 
 
-def test_each_transition_is_emailed_once_however_often_it_arrives(tmp_path):
-    first = alert(1, Transition.RAISED)
-    messages, rows = deliver_all(
-        tmp_path, [first, first, alert(1, Transition.ESCALATED, band="chronic_absence"), alert(1, Transition.RESOLVED)]
+def test_each_transition_is_sent_once_however_often_it_arrives(tmp_path):
+    first = risk_alert()
+    messages, rows, _ = deliver_all(
+        tmp_path,
+        [
+            first,
+            first,
+            risk_alert(transition=Transition.ESCALATED, band="chronic_absence"),
+            risk_alert(transition=Transition.DE_ESCALATED, band="persistent_absence"),
+            risk_alert(transition=Transition.RESOLVED),
+        ],
     )
     assert [m["Subject"] for m in messages] == [
         "Attendance alert: persistent absence (raised)",
@@ -61,25 +62,35 @@ def test_each_transition_is_emailed_once_however_often_it_arrives(tmp_path):
     assert [status for *_, status in rows] == ["sent", "sent"]
 
 
-def test_an_email_names_no_pupil_and_links_to_referrals(tmp_path):
-    [message], _ = deliver_all(tmp_path, [alert(1, Transition.RAISED)])
+def test_a_message_names_no_pupil_and_links_to_referrals(tmp_path):
+    [message], _, _ = deliver_all(tmp_path, [risk_alert("p1")])
     body = message.get_content()
     assert "12.5%" in body and "/v1/alerts?rule=persistent_absence" in body and "p1" not in body
 
 
-def test_a_re_raise_within_the_quiet_period_is_logged_not_emailed(tmp_path):
+def test_a_re_raise_within_the_quiet_period_is_logged_not_sent(tmp_path):
     events = [
-        alert(1, Transition.RAISED),
-        alert(1, Transition.RESOLVED),
-        alert(2, Transition.RAISED),
-        alert(1, Transition.RAISED, pupil="p2"),
+        risk_alert("p1"),
+        risk_alert("p1", transition=Transition.RESOLVED),
+        risk_alert("p1", episode=2),
+        risk_alert("p2"),
     ]
-    messages, rows = deliver_all(tmp_path, events)
+    messages, rows, _ = deliver_all(tmp_path, events)
     assert len(messages) == 2  # p1's first episode and p2's
-    assert rows[1] == (alert_id_for("p1", "persistent_absence", 2), "raised", "suppressed")
+    assert rows[1] == (risk_alert("p1", episode=2).alert_id, "raised", "suppressed")
 
 
-def test_with_no_quiet_period_every_episode_is_emailed(tmp_path):
-    events = [alert(1, Transition.RAISED), alert(1, Transition.RESOLVED), alert(2, Transition.RAISED)]
-    messages, _ = deliver_all(tmp_path, events, quiet_days=0)
+def test_with_no_quiet_period_every_episode_is_sent(tmp_path):
+    events = [risk_alert(), risk_alert(transition=Transition.RESOLVED), risk_alert(episode=2)]
+    messages, _, _ = deliver_all(tmp_path, events, quiet_days=0)
     assert len(messages) == 2
+
+
+def test_an_address_refused_for_good_fails_alone_and_is_dead_lettered(tmp_path):
+    refusing = f"attendance-lead-{SCHOOL_A}@schools.invalid"
+    events = [risk_alert("p1", SCHOOL_A), risk_alert("p2", SCHOOL_B), risk_alert("p3", SCHOOL_B)]
+    messages, rows, letters = deliver_all(tmp_path, events, relay=Relay(refuse=(refusing,)))
+    assert [m["To"] for m in messages] == [f"attendance-lead-{SCHOOL_B}@schools.invalid"] * 2
+    assert [status for *_, status in rows] == ["failed", "sent", "sent"]
+    [letter] = letters
+    assert "550" in letter.reason and letter.source_topic == "risk.alerts" and '"pupil_id":"p1"' in letter.payload

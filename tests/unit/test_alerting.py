@@ -3,7 +3,7 @@ import datetime as dt
 
 from services.risk_engine.rules import Thresholds
 from shared.events import Transition, alert_id_for
-from tests.unit.engine_helpers import CONTEXT, DAYS, day_marks, mark, run
+from tests.unit.engine_helpers import CONTEXT, DAYS, SCHOOL, day_marks, mark, run
 
 AUTUMN = [d for d in DAYS if d < dt.date(2026, 1, 1)]
 SPRING = [d for d in DAYS if dt.date(2026, 1, 1) <= d < dt.date(2026, 4, 1)]
@@ -37,7 +37,7 @@ def test_persistent_absence_is_raised_once_and_escalates_through_the_bands():
         ("persistent_absence", Transition.ESCALATED, "severe_absence"),
     ]
     ids = {a.alert_id for a in alerts if a.rule == "persistent_absence"}
-    assert ids == {alert_id_for("p1", "persistent_absence", 1)}
+    assert ids == {alert_id_for(SCHOOL, "p1", "persistent_absence", 1)}
     severe = [a for a in alerts if a.band == "severe_absence"][0]
     assert severe.routes == ["la_attendance_team", "early_help"]
     assert severe.figures["absence_rate"] >= 0.5 and "50% severe absence line" in severe.reasons[0]

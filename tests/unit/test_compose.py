@@ -12,8 +12,10 @@ import yaml
 from infra.local.processes import service_commands
 from services.ingest.settings import Settings as IngestSettings
 from services.notifications.settings import Settings as NotificationsSettings
+from services.notifications.settings import SmtpSettings
 from services.referrals.settings import Settings as ReferralsSettings
 from services.risk_engine.settings import Settings as RiskEngineSettings
+from shared.logging import LoggingSettings
 from shared.settings import KafkaSettings
 
 ROOT = Path(__file__).parents[2]
@@ -24,6 +26,12 @@ SETTINGS = {
     "risk_engine": RiskEngineSettings,
     "referrals": ReferralsSettings,
     "notifications": NotificationsSettings,
+}
+EXTRA_SETTINGS = {"notifications": (SmtpSettings,)}  # every service also reads Kafka and logging settings
+DATABASE_URLS = {
+    "ingest": "INGEST_DATABASE_URL",
+    "referrals": "REFERRALS_DATABASE_URL",
+    "notifications": "NOTIFICATIONS_DATABASE_URL",
 }
 DEFAULT_PORTS = {"ingest": 8001, "referrals": 8002, "notifications": 8003, "risk_engine": 8004}
 
@@ -44,13 +52,15 @@ def test_each_service_is_built_from_the_one_image_and_runs_its_own_module(name):
     service = SERVICES[name]
     assert service["build"]["dockerfile"] == "infra/Dockerfile"
     assert (ROOT / service["build"]["dockerfile"]).exists()
-    assert service["command"][:3] == ["python", *service_commands()[name][1:3]]
+    assert service["command"] == ["python", *service_commands()[name][1:]]
 
 
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_every_environment_variable_is_a_real_setting_and_required_ones_are_set(name):
     environment = SERVICES[name]["environment"]
-    known = env_names(SETTINGS[name]) | env_names(KafkaSettings)
+    known = env_names(SETTINGS[name]) | env_names(KafkaSettings) | env_names(LoggingSettings)
+    for extra in EXTRA_SETTINGS.get(name, ()):
+        known |= env_names(extra)
     assert set(environment) <= set(known), set(environment) - set(known)
     required = {env for env, field in env_names(SETTINGS[name]).items() if field.is_required()}
     assert required <= set(environment)
@@ -60,9 +70,30 @@ def test_every_environment_variable_is_a_real_setting_and_required_ones_are_set(
     assert environment[SETTINGS[name].model_config["env_prefix"] + "HOST"] == "0.0.0.0"
 
 
-def test_published_ports_match_the_services_ports():
-    for name in ("ingest", "referrals", "notifications"):
+def test_published_ports_match_the_services_ports_and_operations_only_ones_stay_on_loopback():
+    for name in ("ingest", "referrals"):
         assert SERVICES[name]["ports"] == [f"{DEFAULT_PORTS[name]}:{DEFAULT_PORTS[name]}"]
+    assert SERVICES["notifications"]["ports"] == ["127.0.0.1:8003:8003"]  # the delivery log
+    assert "ports" not in SERVICES["risk_engine"]
+
+
+@pytest.mark.parametrize("name", sorted(SETTINGS))
+def test_every_service_has_a_healthcheck_on_its_health_endpoint(name):
+    check = SERVICES[name]["healthcheck"]
+    assert f"http://127.0.0.1:{DEFAULT_PORTS[name]}/health" in " ".join(check["test"])
+    assert check["retries"] >= 1
+
+
+def test_logs_are_json_in_production():
+    for name in SETTINGS:
+        assert SERVICES[name]["environment"]["LOG_FORMAT"] == "json"
+
+
+def test_mail_goes_over_starttls_with_authentication_not_plain_port_25():
+    environment = SERVICES["notifications"]["environment"]
+    assert environment["NOTIFICATIONS_SMTP_PORT"] == "${SMTP_PORT:-587}"
+    assert environment["NOTIFICATIONS_SMTP_STARTTLS"].endswith(":-true}")
+    assert "NOTIFICATIONS_SMTP_USERNAME" in environment
 
 
 def test_prometheus_scrapes_every_service_on_its_port():
@@ -71,12 +102,24 @@ def test_prometheus_scrapes_every_service_on_its_port():
     assert targets == {name: [f"{name}:{port}"] for name, port in DEFAULT_PORTS.items()}
 
 
-def test_databases_named_in_urls_are_created_and_use_postgres():
+def test_every_service_holding_state_has_a_durable_store_it_can_write():
+    """Databases: each its own PostgreSQL database, created at init. The risk engine's tables: a named
+    volume at its data folder, which the image creates and gives to its non-root user (a mount point
+    Docker has to create is owned by root)."""
     init = (ROOT / "infra/postgres/init.sql").read_text()
-    for name, key in (("referrals", "REFERRALS_DATABASE_URL"), ("notifications", "NOTIFICATIONS_DATABASE_URL")):
+    for name, key in DATABASE_URLS.items():
         url = SERVICES[name]["environment"][key]
         assert url.startswith("postgresql+psycopg://") and "@postgres:5432/" in url
         assert f"CREATE DATABASE {url.rsplit('/', 1)[1]};" in init
+        assert SERVICES[name]["depends_on"]["postgres"]["condition"] == "service_healthy"
+    assert set(DATABASE_URLS) | {"risk_engine"} == set(SETTINGS)
+    engine = SERVICES["risk_engine"]
+    data_dir = engine["environment"].get("RISK_ENGINE_DATA_DIR", "/data/risk_engine")
+    volume, mount = engine["volumes"][0].split(":")
+    assert mount == data_dir and volume in COMPOSE["volumes"]
+    dockerfile = (ROOT / "infra/Dockerfile").read_text()
+    assert f"mkdir -p {data_dir}" in dockerfile and "chown -R ews /data" in dockerfile
+    assert re.search(r"^USER ews$", dockerfile, re.MULTILINE)
 
 
 def test_no_secret_is_written_in_the_file():

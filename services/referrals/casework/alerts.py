@@ -1,17 +1,18 @@
-"""What referrals does with each event. The consumer loop commits after each call."""
+"""What referrals does with each alert: keep its latest state and give the pupil one open case per school."""
 
 from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from services.referrals.models import Alert, Case, Outbox, PupilIdentity
+from services.referrals.casework.models import Alert, Case
+from services.referrals.outbox import add_to_outbox
 from shared import topics
-from shared.events import PupilIdentity as IdentityEvent
 from shared.events import ReferralEvent, RiskAlert, Transition
 
 
 def record_alert(session: Session, alert: RiskAlert) -> None:
-    """Idempotent: the same transition twice changes nothing; a pupil has one open case."""
+    """Idempotent: the same transition twice changes nothing. A new alert joins the pupil's open
+    case at the alert's school, so the family tells its story once, and only to that school."""
     row = session.get(Alert, alert.alert_id)
     if row is not None and row.status == alert.transition and row.band == alert.band:
         return
@@ -42,7 +43,9 @@ def record_alert(session: Session, alert: RiskAlert) -> None:
 
 
 def _link_to_case(session: Session, alert: RiskAlert) -> int:
-    case = session.exec(select(Case).where(Case.pupil_id == alert.pupil_id, Case.status == "open")).first()
+    case = session.exec(
+        select(Case).where(Case.school_urn == alert.school_urn, Case.pupil_id == alert.pupil_id, Case.status == "open")
+    ).first()
     kind = "alert_linked"
     if case is None:
         case = Case(pupil_id=alert.pupil_id, school_urn=alert.school_urn, routes=list(alert.routes))
@@ -60,25 +63,5 @@ def _link_to_case(session: Session, alert: RiskAlert) -> int:
         rule=alert.rule,
         routes=case.routes,
     )
-    session.add(
-        Outbox(
-            dedupe_key=f"{kind}:{alert.alert_id}",
-            topic=topics.REFERRAL_EVENTS.name,
-            key=alert.pupil_id,
-            payload=event.model_dump_json(),
-        )
-    )
+    add_to_outbox(session, topics.REFERRAL_EVENTS, event, dedupe_key=f"{kind}:{alert.alert_id}")
     return case.id
-
-
-def record_identity(session: Session, identity: IdentityEvent) -> None:
-    session.merge(
-        PupilIdentity(
-            pupil_id=identity.pupil_id,
-            school_urn=identity.school_urn,
-            upn=identity.upn,
-            given_name=identity.given_name,
-            family_name=identity.family_name,
-            date_of_birth=identity.date_of_birth,
-        )
-    )

@@ -1,0 +1,53 @@
+"""What referrals knows of each pupil at each school: who they are (pupil.identity) and their
+current figures (pupil.attendance). Keyed by (school, pupil): a child who moves school has a
+record at each, and neither school sees the other's."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, Session, SQLModel
+
+from shared import events
+from shared.database import as_utc
+
+
+class PupilIdentity(SQLModel, table=True):
+    school_urn: str = Field(primary_key=True)
+    pupil_id: str = Field(primary_key=True)
+    upn: str
+    given_name: str
+    family_name: str
+    date_of_birth: dt.date
+
+
+class CurrentFigures(SQLModel):
+    """The pupil's year to date now, whatever the figures were when an alert last moved."""
+
+    possible: int
+    attended: int
+    authorised: int
+    unauthorised: int
+    attendance_rate: float
+    absence_rate: float
+    last_date: dt.date | None
+    risk_score: int | None
+
+
+class PupilFigures(CurrentFigures, table=True):
+    school_urn: str = Field(primary_key=True)
+    pupil_id: str = Field(primary_key=True)
+    as_of: dt.datetime = Field(description="occurred_at of the snapshot: an older one never overwrites a newer")
+
+
+def record_identity(session: Session, identity: events.PupilIdentity) -> None:
+    session.merge(PupilIdentity(**identity.model_dump(include=set(PupilIdentity.model_fields))))
+
+
+def record_figures(session: Session, snapshot: events.PupilAttendance) -> None:
+    current = session.get(PupilFigures, (snapshot.school_urn, snapshot.pupil_id))
+    if current is not None and as_utc(current.as_of) >= snapshot.occurred_at:
+        return
+    session.merge(
+        PupilFigures(**snapshot.model_dump(include=set(PupilFigures.model_fields)), as_of=snapshot.occurred_at)
+    )

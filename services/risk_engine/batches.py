@@ -1,0 +1,185 @@
+"""One take of marks through the engine, with its effects in a safe order.
+
+Per take: marks are decoded (undecodable or refused ones are dead-lettered), grouped by
+enrolment, and each enrolment is processed on its own, so an error in one pupil's marks
+dead-letters exactly those marks and every other pupil's go on. Then, in this order:
+1. the alerts and dead letters are sent and acknowledged by the broker;
+2. the changed states (changelog) and snapshots are sent and acknowledged;
+3. the store is written;
+and only when `process` returns does faust ack the take's events, so offsets are committed
+last. A crash anywhere repeats work (idempotent: same alert ids, states set not added) and
+never loses a mark or an alert.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import faust
+import pydantic_core
+from aiokafka.structs import TopicPartition
+from pydantic import ValidationError
+
+from services.risk_engine import engine, metrics
+from services.risk_engine.contexts import Contexts
+from services.risk_engine.health import Progress
+from services.risk_engine.output import Record
+from services.risk_engine.state import PupilState
+from shared import topics
+from shared.events import AttendanceMark, DeadLetter, pupil_key, utcnow
+
+log = logging.getLogger(__name__)
+
+
+class Output(Protocol):
+    async def send(self, records: list[Record]) -> dict[TopicPartition, int]: ...
+
+
+class States(Protocol):
+    changelog_topic: str
+
+    def get(self, key: str, event: faust.EventT) -> PupilState | None: ...
+
+    def put(self, key: str, value: bytes, event: faust.EventT) -> None: ...
+
+    def mark_persisted(self, partition: int, offset: int) -> None: ...
+
+
+@dataclass
+class Enrolment:
+    """One pupil at one school within a take: their marks, and the events that carried them."""
+
+    pupil_id: str
+    school_urn: str
+    marks: list[AttendanceMark] = field(default_factory=list)
+    events: list[faust.EventT] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return pupil_key(self.school_urn, self.pupil_id)
+
+
+@dataclass
+class Outcome:
+    """What one enrolment's marks produced."""
+
+    enrolment: Enrolment
+    step: engine.Step
+
+    @property
+    def partition(self) -> int:
+        return self.enrolment.events[-1].message.partition  # every output goes where the marks came from
+
+
+class MarkBatches:
+    def __init__(self, states: States, contexts: Contexts, output: Output, progress: Progress) -> None:
+        self._states, self._contexts, self._output, self._progress = states, contexts, output, progress
+
+    async def process(self, batch: Sequence[faust.EventT]) -> None:
+        enrolments, letters = self._decode(batch)
+        outcomes = []
+        for enrolment in enrolments:
+            outcome = self._apply(enrolment)
+            if isinstance(outcome, Outcome):
+                outcomes.append(outcome)
+            else:
+                letters.extend(outcome)
+        alerts = [_alert_record(outcome.partition, alert) for outcome in outcomes for alert in outcome.step.alerts]
+        await self._output.send(alerts + letters)  # every alert acknowledged before the state that records it
+        changed = [outcome for outcome in outcomes if outcome.step.changed]
+        states = [(outcome, pydantic_core.to_json(outcome.step.state)) for outcome in changed]
+        written = await self._output.send(
+            [Record(self._states.changelog_topic, o.partition, o.enrolment.key.encode(), value) for o, value in states]
+            + [_snapshot_record(outcome) for outcome in changed]
+        )
+        for outcome, value in states:
+            self._states.put(outcome.enrolment.key, value, outcome.enrolment.events[-1])
+        for tp, offset in written.items():
+            if tp.topic == self._states.changelog_topic:
+                self._states.mark_persisted(tp.partition, offset)
+        self._count(batch, outcomes, len(letters))
+
+    def _decode(self, batch: Sequence[faust.EventT]) -> tuple[list[Enrolment], list[Record]]:
+        """Valid marks grouped by enrolment, in arrival order; dead letters for the rest."""
+        enrolments: dict[str, Enrolment] = {}
+        letters = []
+        latest_allowed = self._contexts.latest_allowed()
+        for event in batch:
+            try:
+                mark = AttendanceMark.model_validate_json(event.value)
+            except ValidationError as error:
+                letters.append(dead_letter(event, _reason(error)))
+                continue
+            refused = engine.refusal(mark, self._contexts.table, latest_allowed)
+            if refused:
+                letters.append(dead_letter(event, refused))
+                continue
+            key = pupil_key(mark.school_urn, mark.pupil_id)
+            enrolment = enrolments.setdefault(key, Enrolment(mark.pupil_id, mark.school_urn))
+            enrolment.marks.append(mark)
+            enrolment.events.append(event)
+        return list(enrolments.values()), letters
+
+    def _apply(self, enrolment: Enrolment) -> Outcome | list[Record]:
+        """The enrolment's step, or dead letters for all its marks if processing them failed."""
+        try:
+            state = self._states.get(enrolment.key, enrolment.events[-1])
+            context = self._contexts.for_enrolment(enrolment.school_urn, enrolment.pupil_id)
+            return Outcome(enrolment, engine.process_marks(state, enrolment.pupil_id, enrolment.marks, context))
+        except Exception as error:  # one pupil's failure must not stop the others
+            log.exception("a pupil's marks failed; dead-lettered", extra={"marks": len(enrolment.events)})
+            return [dead_letter(event, _reason(error)) for event in enrolment.events]
+
+    def _count(self, batch: Sequence[faust.EventT], outcomes: list[Outcome], letters: int) -> None:
+        for event in batch:
+            self._progress.finished(TopicPartition(event.message.topic, event.message.partition), event.message.offset)
+        applied = sum(len(o.enrolment.marks) for o in outcomes if o.step.changed)
+        unchanged = sum(len(o.enrolment.marks) for o in outcomes if not o.step.changed)
+        metrics.EVENTS.labels(topics.MARKS.name, "applied").inc(applied)
+        metrics.EVENTS.labels(topics.MARKS.name, "unchanged").inc(unchanged)
+        metrics.EVENTS.labels(topics.MARKS.name, "dead_lettered").inc(letters)
+        metrics.DEAD_LETTERS.labels(topics.MARKS.name).inc(letters)
+        for outcome in outcomes:
+            for alert in outcome.step.alerts:
+                metrics.ALERTS.labels(alert.rule, alert.transition).inc()
+        now = utcnow()
+        for outcome in outcomes:
+            for mark in outcome.enrolment.marks:
+                metrics.LATENCY.observe((now - mark.occurred_at).total_seconds())
+        metrics.LAST_PROCESSED.set(time.time())
+
+
+def dead_letter(event: faust.EventT, reason: str) -> Record:
+    message = event.message
+    letter = DeadLetter(
+        source_topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        reason=reason,
+        payload=(event.value or b"").decode("utf-8", errors="replace"),
+    )
+    log.warning("dead-lettered a mark", extra={"topic": message.topic, "offset": message.offset, "reason": reason})
+    return Record(topics.RISK_ENGINE_DLQ.name, 0, topics.RISK_ENGINE_DLQ.key_of(letter), letter.to_bytes())
+
+
+def _alert_record(partition: int, alert) -> Record:
+    return Record(topics.RISK_ALERTS.name, partition, topics.RISK_ALERTS.key_of(alert), alert.to_bytes())
+
+
+def _snapshot_record(outcome: Outcome) -> Record:
+    snapshot = outcome.step.snapshot
+    return Record(
+        topics.PUPIL_ATTENDANCE.name, outcome.partition, topics.PUPIL_ATTENDANCE.key_of(snapshot), snapshot.to_bytes()
+    )
+
+
+def _reason(error: Exception) -> str:
+    """A dead letter's reason: the first field pydantic refused, or the error's first line."""
+    if isinstance(error, ValidationError):
+        first = error.errors()[0]
+        return f"undecodable AttendanceMark: {'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
+    return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"

@@ -1,0 +1,43 @@
+"""What the engine reads besides a pupil's marks: rules, the school's calendar, characteristics,
+and how far ahead a mark may be dated."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from services.risk_engine.calendars import Calendars
+from services.risk_engine.engine import Context
+from services.risk_engine.settings import Settings
+from services.risk_engine.tables import PupilContexts
+from shared.codes import CodeTable, current_table
+from shared.events import pupil_key, utcnow
+
+SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
+
+
+class Contexts:
+    def __init__(
+        self,
+        settings: Settings,
+        calendars: Calendars,
+        characteristics: PupilContexts,
+        now: Callable[[], dt.datetime] = utcnow,
+    ) -> None:
+        self.table: CodeTable = current_table()
+        self._settings, self._calendars, self._characteristics, self._now = settings, calendars, characteristics, now
+
+    def latest_allowed(self) -> dt.date:
+        """The last date a mark may carry: today in England plus the configured allowance."""
+        today = self._now().astimezone(SCHOOL_TIMEZONE).date()
+        return today + dt.timedelta(days=self._settings.future_days_allowed)
+
+    def for_enrolment(self, school_urn: str, pupil_id: str) -> Context:
+        return Context(
+            table=self.table,
+            thresholds=self._settings.thresholds,
+            days=self._calendars.days(school_urn),
+            characteristics=self._characteristics.characteristics(pupil_key(school_urn, pupil_id)),
+            alerts_from=self._settings.alerts_from,
+        )

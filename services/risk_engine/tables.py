@@ -1,0 +1,68 @@
+"""The engine's faust tables, behind small interfaces the batch processor uses.
+
+Keys are "school|pupil" (one record per enrolment). Values are bytes: compact JSON written with
+pydantic-core's encoder (about 4x the standard library's).
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import faust
+import pydantic_core
+from faust.streams import _current_event
+from faust.types import TP
+
+from services.risk_engine.state import PupilState
+from shared.events import Characteristics, PupilContext, pupil_key
+
+
+def within(event: faust.EventT) -> None:
+    """Make `event` current, as faust does per event, so table reads and writes use its partition.
+
+    Needed because take_events() yields batches; faust 0.15.3 takes the partition of a table
+    write, and the RocksDB store the partition of a read, from this context variable (a read
+    under another pupil's event finds nothing and would start the pupil afresh).
+    """
+    _current_event.set(weakref.ref(event))
+
+
+class PupilStates:
+    """Each enrolment's `PupilState`. Written straight to the store: the changelog records are
+    sent (and acknowledged) by the batch processor before, see batches.py."""
+
+    def __init__(self, table: faust.Table) -> None:
+        self._table = table
+        self.changelog_topic: str = table.changelog_topic.get_topic_name()
+
+    def get(self, key: str, event: faust.EventT) -> PupilState | None:
+        within(event)
+        raw = self._table.get(key.encode())
+        return pydantic_core.from_json(raw) if raw else None
+
+    def put(self, key: str, value: bytes, event: faust.EventT) -> None:
+        within(event)
+        self._table.data[key.encode()] = value
+
+    def mark_persisted(self, partition: int, offset: int) -> None:
+        """The store now holds everything up to `offset` of the changelog partition (for RocksDB's restart)."""
+        self._table.data.set_persisted_offset(TP(self.changelog_topic, partition), offset)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class PupilContexts:
+    """Each enrolment's characteristics, from pupil.context."""
+
+    def __init__(self, table: faust.Table) -> None:
+        self._table = table
+
+    def record(self, context: PupilContext) -> None:
+        self._table[pupil_key(context.school_urn, context.pupil_id)] = (
+            context.characteristics.model_dump_json().encode()
+        )
+
+    def characteristics(self, key: str) -> Characteristics | None:
+        raw = self._table.get(key)
+        return Characteristics.model_validate_json(raw) if raw else None

@@ -1,0 +1,64 @@
+"""Events the tests build over and over, in one place."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from shared.events import PupilAttendance, PupilIdentity, RiskAlert, Transition, alert_id_for
+
+SCHOOL_A = "111111"
+SCHOOL_B = "222222"
+
+
+def risk_alert(
+    pupil: str = "p1",
+    school: str = SCHOOL_A,
+    *,
+    rule: str = "persistent_absence",
+    episode: int = 1,
+    transition: Transition = Transition.RAISED,
+    band: str | None = "persistent_absence",
+    reasons: tuple[str, ...] = ("absent 5 of 40 possible sessions this year (12.5%)",),
+    figures: dict[str, float] | None = None,
+    routes: tuple[str, ...] = ("pastoral_check_in",),
+    occurred_at: dt.datetime | None = None,
+) -> RiskAlert:
+    extra = {"occurred_at": occurred_at} if occurred_at else {}
+    return RiskAlert(
+        alert_id=alert_id_for(school, pupil, rule, episode),
+        pupil_id=pupil,
+        school_urn=school,
+        rule=rule,
+        episode=episode,
+        transition=transition,
+        band=band if rule == "persistent_absence" else None,
+        reasons=list(reasons),
+        figures=figures if figures is not None else {"absence_rate": 0.125, "possible_sessions": 40},
+        routes=list(routes),
+        **extra,
+    )
+
+
+def identity(pupil: str = "p1", school: str = SCHOOL_A, *, given_name: str = "Sam") -> PupilIdentity:
+    return PupilIdentity(
+        pupil_id=pupil,
+        school_urn=school,
+        upn=f"UPN-{pupil}-{school}",
+        given_name=given_name,
+        family_name="Jones",
+        date_of_birth=dt.date(2013, 1, 2),
+    )
+
+
+def attendance(pupil: str = "p1", school: str = SCHOOL_A, *, possible: int = 100, absent: int = 12) -> PupilAttendance:
+    return PupilAttendance(
+        pupil_id=pupil,
+        school_urn=school,
+        possible=possible,
+        attended=possible - absent,
+        authorised=absent,
+        unauthorised=0,
+        attendance_rate=round((possible - absent) / possible, 4),
+        absence_rate=round(absent / possible, 4),
+        last_date=dt.date(2025, 12, 1),
+    )

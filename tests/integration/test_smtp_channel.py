@@ -1,0 +1,110 @@
+"""Email through a real local SMTP server that insists on STARTTLS and authentication, as a production
+relay does (issue #10, item 8): password login, and XOAUTH2 for Microsoft 365."""
+
+import base64
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+import pytest
+import trustme
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
+
+from infra.local.readiness import free_port
+from services.notifications.mailer import send
+from services.notifications.settings import SmtpSettings
+
+USER, PASSWORD, TOKEN = "alerts@borough.example", "correct horse", "access-token-123"
+
+
+class Relay:
+    """Keeps accepted messages, and who authenticated how."""
+
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+        self.logins: list[str] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        self.messages.append(envelope.content)
+        return "250 OK"
+
+    async def auth_XOAUTH2(self, server, args):  # noqa: N802 - aiosmtpd's mechanism hook
+        fields = dict(part.split("=", 1) for part in base64.b64decode(args[1]).decode().split("\x01") if "=" in part)
+        ok = fields.get("user") == USER and fields.get("auth") == f"Bearer {TOKEN}"
+        if ok:
+            self.logins.append("XOAUTH2")
+        return AuthResult(success=ok, handled=False)
+
+
+def check_password(server, session, envelope, mechanism, auth_data):
+    ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
+        USER.encode(),
+        PASSWORD.encode(),
+    )
+    if ok:
+        server.event_handler.logins.append(mechanism)
+    return AuthResult(success=ok, handled=False)  # not handled: aiosmtpd answers 535 itself
+
+
+@pytest.fixture
+def relay(tmp_path):
+    ca = trustme.CA()
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_tls)
+    handler = Relay()
+    controller = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=server_tls,
+        require_starttls=True,
+        auth_required=True,
+        authenticator=check_password,
+    )
+    controller.start()
+    yield handler, controller.port, tmp_path / "ca.pem"
+    controller.stop()
+
+
+def message() -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = USER, "lead@school.example", "Attendance alert"
+    mail.set_content("A pupil at your school needs attention today.")
+    return mail
+
+
+def test_password_login_after_starttls(relay):
+    handler, port, ca_file = relay
+    send(
+        message(),
+        SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password=PASSWORD),
+    )
+    assert len(handler.messages) == 1 and handler.logins in (["PLAIN"], ["LOGIN"])
+
+
+def test_xoauth2_after_starttls(relay):
+    handler, port, ca_file = relay
+    send(
+        message(),
+        SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, oauth2_token=TOKEN),
+    )
+    assert len(handler.messages) == 1 and handler.logins == ["XOAUTH2"]
+
+
+def test_a_relay_that_requires_starttls_refuses_plain_text(relay):
+    handler, port, _ = relay
+    with pytest.raises(smtplib.SMTPException):
+        send(message(), SmtpSettings(host="127.0.0.1", port=port, username=USER, password=PASSWORD))
+    assert handler.messages == []
+
+
+def test_a_wrong_password_is_refused(relay):
+    handler, port, ca_file = relay
+    with pytest.raises(smtplib.SMTPAuthenticationError):
+        send(
+            message(),
+            SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password="nope"),
+        )
+    assert handler.messages == []

@@ -1,0 +1,209 @@
+"""The engine's wiring, in-process: real faust tables on the memory store, a fake batch producer
+recording what it was asked to send, and takes of marks shaped as faust hands them to the agent."""
+
+import asyncio
+import datetime as dt
+
+import faust
+import pydantic_core
+import pytest
+from aiokafka.structs import TopicPartition
+
+from services.risk_engine.app import EXIT_UNFINISHED_BATCH, run_batches
+from services.risk_engine.batches import MarkBatches
+from services.risk_engine.calendars import Calendars
+from services.risk_engine.contexts import Contexts
+from services.risk_engine.health import Progress
+from services.risk_engine.settings import Settings
+from services.risk_engine.tables import PupilContexts, PupilStates
+from shared import topics
+from shared.events import AttendanceMark, pupil_key
+from tests.unit.engine_helpers import CALENDAR, DAYS, SCHOOL
+
+NOW = dt.datetime(2026, 7, 31, 12, tzinfo=dt.UTC)  # what the engine's clock says in these tests
+
+
+class Message:
+    def __init__(self, partition: int, offset: int) -> None:
+        self.topic, self.partition, self.offset = topics.MARKS.name, partition, offset
+
+
+class Event:
+    """What faust's take_events() yields: the raw value and where it was read from."""
+
+    def __init__(self, value: bytes, partition: int, offset: int) -> None:
+        self.value, self.message = value, Message(partition, offset)
+
+
+class RecordingOutput:
+    """The batch producer's edge: what was sent, in order, with offsets as a broker would give."""
+
+    def __init__(self, log: list[str], changelog: str, fail: bool = False) -> None:
+        self.log, self.fail, self.sent = log, fail, []
+        self._kinds = {
+            topics.RISK_ALERTS.name: "alerts",
+            topics.RISK_ENGINE_DLQ.name: "dead letters",
+            topics.PUPIL_ATTENDANCE.name: "snapshots",
+            changelog: "changelog",
+        }
+        self._next: dict[TopicPartition, int] = {}
+
+    async def send(self, records):
+        if self.fail:
+            raise ConnectionError("the broker did not answer")
+        self.log.append("sent " + "+".join(sorted({self._kinds[record.topic] for record in records})))
+        self.sent.extend(records)
+        written = {}
+        for record in records:
+            tp = TopicPartition(record.topic, record.partition)
+            written[tp] = self._next[tp] = self._next.get(tp, -1) + 1
+        return written
+
+    def decoded(self, topic: topics.Topic) -> list:
+        return [topic.decode(record.value) for record in self.sent if record.topic == topic.name]
+
+
+class LoggingStates(PupilStates):
+    def __init__(self, table, log: list[str]) -> None:
+        super().__init__(table)
+        self.log = log
+
+    def put(self, key, value, event) -> None:
+        self.log.append("store")
+        super().put(key, value, event)
+
+
+class Wiring:
+    """The parts create_app() wires, around one faust app on the memory store."""
+
+    def __init__(self, fail_output: bool = False) -> None:
+        app = faust.App(f"test-{id(self)}", store="memory://", broker="kafka://127.0.0.1:1")
+
+        def table(name: str) -> faust.Table:
+            return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=4)
+
+        self.log: list[str] = []
+        self.state_table = table("pupil-state")
+        self.states = LoggingStates(self.state_table, self.log)
+        calendars = Calendars()
+        calendars.add(CALENDAR)
+        contexts = Contexts(Settings(), calendars, PupilContexts(table("pupil-context")), now=lambda: NOW)
+        self.output = RecordingOutput(self.log, self.states.changelog_topic, fail=fail_output)
+        self.progress = Progress(stall_after_s=60)
+        self.batches = MarkBatches(self.states, contexts, self.output, self.progress)
+        self._offset = 0
+
+    def take(self, marks: list[AttendanceMark | bytes], partition: int = 0) -> list[Event]:
+        events = []
+        for mark in marks:
+            value = mark if isinstance(mark, bytes) else mark.to_bytes()
+            events.append(Event(value, partition, self._offset))
+            self._offset += 1
+        return events
+
+    def sessions(self, pupil: str) -> int:
+        raw = self.state_table.data.get(pupil_key(SCHOOL, pupil).encode())
+        return 0 if raw is None else sum(row[0] for key, row in _counts(raw).items() if "|Y|" in key)
+
+
+def _counts(raw: bytes) -> dict:
+    return pydantic_core.from_json(raw)["counts"]
+
+
+def marks(pupil: str, days, code: str = "N", school: str = SCHOOL) -> list[AttendanceMark]:
+    return [
+        AttendanceMark(
+            pupil_id=pupil,
+            school_urn=school,
+            date=day,
+            session=session,
+            code=code if code else ("/" if session == "AM" else "\\"),
+            recorded_at=dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC),
+        )
+        for day in days
+        for session in ("AM", "PM")
+    ]
+
+
+def test_one_poisoned_pupil_is_dead_lettered_and_every_other_mark_is_counted():
+    wiring = Wiring()
+    wiring.state_table.data[pupil_key(SCHOOL, "poisoned").encode()] = b"{not json"  # a corrupt record
+    take = wiring.take(marks("a", DAYS[:5]) + marks("poisoned", DAYS[:5]) + [b"not a mark"] + marks("b", DAYS[:5]))
+    asyncio.run(wiring.batches.process(take))
+
+    assert (wiring.sessions("a"), wiring.sessions("b")) == (10, 10)
+    letters = wiring.output.decoded(topics.RISK_ENGINE_DLQ)
+    assert len(letters) == 11
+    assert sorted(letter.offset for letter in letters) == list(range(10, 21))
+    assert "undecodable AttendanceMark" in next(letter.reason for letter in letters if letter.offset == 20)
+    poisoned = [letter for letter in letters if letter.offset != 20]
+    assert all(AttendanceMark.model_validate_json(letter.payload).pupil_id == "poisoned" for letter in poisoned)
+    assert {s.pupil_id for s in wiring.output.decoded(topics.PUPIL_ATTENDANCE)} == {"a", "b"}
+    assert wiring.progress.last_offsets == {TopicPartition(topics.MARKS.name, 0): 30}  # the whole take is done
+
+
+def test_alerts_are_acknowledged_before_the_changelog_the_store_is_written_after_and_offsets_come_last():
+    wiring = Wiring()
+    take = wiring.take(marks("a", DAYS[:3]) + marks("b", DAYS[:3], code=""))
+
+    async def takes():
+        yield take
+        wiring.log.append("acked")  # faust acks a take's events when the agent asks for the next
+
+    asyncio.run(run_batches(takes(), wiring.batches.process))
+    assert wiring.log == ["sent alerts", "sent changelog+snapshots", "store", "store", "acked"]
+    [alert] = wiring.output.decoded(topics.RISK_ALERTS)
+    assert (alert.pupil_id, alert.rule) == ("a", "first_week_absence")
+
+
+def test_a_take_that_cannot_be_finished_stops_the_worker_before_its_offsets_are_committed():
+    wiring = Wiring(fail_output=True)
+    exits = []
+
+    async def takes():
+        yield wiring.take(marks("a", DAYS[:3]))
+        wiring.log.append("acked")
+
+    asyncio.run(run_batches(takes(), wiring.batches.process, on_unfinished=exits.append))
+    assert exits == [EXIT_UNFINISHED_BATCH]
+    assert "store" not in wiring.log  # nothing recorded as done: the restarted worker replays the take
+
+
+def test_a_far_future_mark_on_the_topic_cannot_silence_a_pupil():
+    """A misbehaving producer writes a mark dated 2099 straight to the topic; later marks still alert."""
+    wiring = Wiring()
+    asyncio.run(wiring.batches.process(wiring.take(marks("a", [dt.date(2099, 6, 1)], code=""))))
+    letters = wiring.output.decoded(topics.RISK_ENGINE_DLQ)
+    assert len(letters) == 2 and all("after the latest date accepted (2026-07-31)" in x.reason for x in letters)
+    asyncio.run(wiring.batches.process(wiring.take(marks("a", DAYS[:50]))))
+    raised = {alert.rule for alert in wiring.output.decoded(topics.RISK_ALERTS)}
+    assert {"missing_education", "persistent_absence", "unauthorised_10_in_10"} <= raised
+
+
+def test_a_pupil_at_two_schools_has_two_records_and_two_sets_of_alerts():
+    """Moved (or dual registered): the new school's marks never touch the old school's record."""
+    wiring = Wiring()
+    asyncio.run(wiring.batches.process(wiring.take(marks("p", DAYS[:3], school=SCHOOL))))
+    asyncio.run(wiring.batches.process(wiring.take(marks("p", DAYS[3:6], school="654321"))))
+    assert wiring.sessions("p") == 6  # the first school's record holds only its own three days
+    other = pydantic_core.from_json(wiring.state_table.data[pupil_key("654321", "p").encode()])
+    assert other["school"] == "654321" and sum(row[0] for key, row in other["counts"].items() if "|Y|" in key) == 6
+    alerts = wiring.output.decoded(topics.RISK_ALERTS)
+    assert {(a.school_urn, a.rule) for a in alerts} == {
+        (SCHOOL, "first_week_absence"),
+        ("654321", "first_week_absence"),
+    }
+    assert len({a.alert_id for a in alerts}) == 2
+
+
+@pytest.mark.parametrize("lag, busy, healthy", [(0, False, True), (5, True, True), (5, False, False)])
+def test_health_turns_bad_only_when_marks_wait_and_nothing_moves(lag, busy, healthy):
+    now = [0.0]
+    progress = Progress(stall_after_s=60, clock=lambda: now[0])
+    for at in (0, 1, 62):  # observed every few seconds
+        now[0] = at
+        progress.observe(lag, busy)
+    assert progress.healthy is healthy
+    progress.finished(TopicPartition(topics.MARKS.name, 0), 1)
+    progress.observe(lag, busy)
+    assert progress.healthy  # progress again

@@ -1,0 +1,46 @@
+"""Small promises (issue #10, items 8, 20, 23): usage lines, readable logs, no bound values in errors."""
+
+import datetime as dt
+import json
+import logging.config
+
+import pytest
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from bench.__main__ import main as bench_main
+from services.referrals.pupils import PupilIdentity
+from shared.database import make_engine
+from shared.logging import LoggingSettings, logging_config
+
+
+def test_bench_help_prints_usage_instead_of_crashing(capsys):
+    assert bench_main(["--help"]) == 0
+    assert "usage: python -m bench" in capsys.readouterr().out
+    assert bench_main(["no-such-benchmark"]) == 2
+
+
+@pytest.mark.parametrize("log_format", ["console", "json"])
+def test_logs_are_readable_lines_by_default_and_json_when_asked(capsys, log_format):
+    logging.config.dictConfig(logging_config("ingest", LoggingSettings(format=log_format)))
+    logging.getLogger("services.ingest").info("batch published")
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    if log_format == "json":
+        assert json.loads(line)["message"] == "batch published" and json.loads(line)["service"] == "ingest"
+    else:
+        assert line.endswith("ingest        INFO    batch published") and not line.startswith("{")
+    assert LoggingSettings().format == "console"
+
+
+def test_a_failing_insert_does_not_put_a_childs_details_in_the_error(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}", (PupilIdentity,))
+    child = dict(school_urn="123456", pupil_id="p1", upn="A123456789012", given_name="Maya", family_name="Patel")
+    for _ in range(2):
+        try:
+            with Session(engine) as session:
+                session.add(PupilIdentity(**child, date_of_birth=dt.date(2012, 4, 17)))
+                session.commit()
+        except IntegrityError as error:
+            message = str(error)
+    assert "UNIQUE constraint failed" in message
+    assert not [value for value in ("A123456789012", "Maya", "Patel", "2012-04-17") if value in message]

@@ -44,7 +44,7 @@ def mark_bytes(pupil: int, day: dt.date, session: str) -> tuple[bytes, bytes]:
         pupil_id=f"pupil-{pupil:06d}", school_urn=SCHOOL, date=day, session=session, code=code,
         recorded_at=dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC),
     )  # fmt: skip
-    return event.pupil_id.encode(), event.to_bytes()
+    return MARKS.key_of(event), event.to_bytes()
 
 
 def preload(kafka, pupils: int, days: list[dt.date]) -> int:

@@ -142,7 +142,7 @@ def _tally(row: list[int] | None) -> Tally:
 class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to make
     latest: dt.date | None = None
     year: Tally = Tally()  # academic year to date, this enrolment
-    terms: tuple[tuple[str, Tally], ...] = ()  # chronological, all years held
+    terms: dict[str, list[int]] = {}  # read only: term key -> its running counts
     current_term: str | None = None
     first_week_absences: int = 0  # in the pupil's own first 10 possible sessions of the current term
     first_week_possible: int = 0
@@ -154,6 +154,9 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     baseline_rate: float = 0.0  # absence this year before those 20 days
     rising_recent: int = 0  # N, L and U marks in the last 20 school days
     rising_before: float = 0.0  # the same, per 20 school days, earlier this year
+
+    def term_tally(self, term_key: str) -> Tally:
+        return _tally(self.terms.get(term_key))
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -181,9 +184,7 @@ def compute(
     year_row = counts.get(f"{school}|Y|{academic_year_of(latest)}")
     year = _tally(year_row)
     prefix = f"{school}|T|"
-    terms = tuple(
-        sorted((key.removeprefix(prefix), _tally(row)) for key, row in counts.items() if key.startswith(prefix))
-    )
+    terms = {key[len(prefix) :]: row for key, row in counts.items() if key.startswith(prefix)}
     current_term = days.term_of(latest)
     first_week = ""  # "a"/"p" for each of the pupil's own first possible sessions of the term
     if current_term:

@@ -1,8 +1,9 @@
-"""Alert rules (DOMAIN.md): which hold for a pupil's figures. Pure; every number is configuration."""
+"""Alert rules (docs/alert-rules.md): which hold for a pupil's figures. Pure; every number is configuration."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from services.risk_engine.calendar import previous_term
 from services.risk_engine.figures import Figures
@@ -102,18 +103,17 @@ def _decline(f: Figures, t: Thresholds) -> list[Finding]:
     """Three consecutive terms of the calendar, each counting (>= min_term_sessions possible): the
     first above the strong line, each of the next two lower by decline_points. The term in
     progress joins the chain once it counts; a term with fewer sessions breaks it."""
-    if f.current_term is None:
+    if f.current_term is None or len(f.terms) < 3:  # the usual case: no three terms yet
         return []
-    tallies = dict(f.terms)
 
     def counts(key: str) -> bool:
-        return key in tallies and tallies[key].possible >= t.min_term_sessions
+        return f.term_tally(key).possible >= t.min_term_sessions
 
     last = f.current_term if counts(f.current_term) else previous_term(f.current_term)
-    chain = [previous_term(previous_term(last)), previous_term(last), last]
+    chain = _chain_ending(last)
     if not all(counts(key) for key in chain):
         return []
-    a0, a1, a2 = (tallies[key].attendance_rate for key in chain)
+    a0, a1, a2 = (f.term_tally(key).attendance_rate for key in chain)
     if not (a0 > t.strong_attendance and a1 <= a0 - t.decline_points and a2 <= a1 - t.decline_points):
         return []
     return [
@@ -129,6 +129,12 @@ def _decline(f: Figures, t: Thresholds) -> list[Finding]:
             {"baseline_attendance": round(a0, 4), "next_attendance": round(a1, 4), "latest_attendance": round(a2, 4)},
         )
     ]
+
+
+@lru_cache(maxsize=256)
+def _chain_ending(term_key: str) -> tuple[str, str, str]:
+    before = previous_term(term_key)
+    return previous_term(before), before, term_key
 
 
 def _term_name(term_key: str) -> str:

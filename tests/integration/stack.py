@@ -27,10 +27,17 @@ PORT_SETTINGS = {name: setting for name, (setting, _) in PORTS.items()}
 
 
 class Inbox:
-    """aiosmtpd handler that keeps every message it receives."""
+    """aiosmtpd handler that keeps every message it receives, and refuses the addresses in `refuse`."""
 
     def __init__(self) -> None:
         self.messages: list[bytes] = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 - aiosmtpd's hook
+        if address in self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
         self.messages.append(envelope.content)
@@ -90,6 +97,9 @@ class Stack:
             return httpx.get(f"{self.url(service)}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
+
+    def health(self, service: str) -> dict:
+        return httpx.get(f"{self.url(service)}/health", timeout=5).json()
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)

@@ -68,7 +68,15 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     wait_until(lambda: processed() >= 2 * len(rows), 60, "the risk engine to process the resent marks")
     wait_until(lambda: stack.metric("referrals", "referrals_events_total", topic="risk.alerts") >= 1, 30, "referrals")
 
-    alerts = httpx.get(f"{stack.url('referrals')}/v1/alerts", headers=staff).json()["items"]
+    def alerts_now() -> list[dict]:
+        return httpx.get(f"{stack.url('referrals')}/v1/alerts", headers=staff).json()["items"]
+
+    # What staff see of the open alert is the pupil's figures now (the whole term), not those of the day it was raised.
+    term_sessions = len(rows) // 2
+    wait_until(lambda: (alerts_now()[0]["current"] or {}).get("possible") == term_sessions, 30, "current figures")
+    alerts = alerts_now()
+    assert alerts[0]["figures"]["possible_sessions"] < term_sessions
+    assert stack.health("referrals")["consumer"]["state"] == "consuming"
     cases = httpx.get(f"{stack.url('referrals')}/v1/cases", headers=staff).json()["items"]
     deliveries = stack.deliveries()
     assert [(a["rule"], a["status"]) for a in alerts] == [("persistent_absence", "raised")]

@@ -12,10 +12,12 @@ from services.notifications.models import Delivery
 from services.referrals.app import TABLES
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.models import Alert, Case
+from services.referrals.consumer import handle_event
 from services.referrals.outbox import Outbox
+from shared.consuming import is_transient
 from shared.database import make_engine
 from shared.events import Transition
-from tests.factories import risk_alert
+from tests.factories import identity, risk_alert
 
 pytestmark = pytest.mark.integration
 SERVER = "postgresql://postgres@127.0.0.1:5432/test"
@@ -70,4 +72,15 @@ def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(post
     with Session(engine) as session, pytest.raises(IntegrityError):
         session.add(Delivery(**row))
         session.commit()
+    engine.dispose()
+
+
+def test_a_name_postgres_cannot_store_is_a_failure_to_dead_letter_not_to_retry_forever(postgres_url):
+    """NUL in a name (from a producer that skipped ingest's checks) fails on PostgreSQL every time:
+    the consumer loop must see it as not transient, so it is dead-lettered after a few tries."""
+    engine = make_engine(postgres_url, TABLES)
+    with pytest.raises(Exception) as raised, Session(engine) as session:
+        handle_event(session, identity(given_name="Ma\x00ya"))
+        session.commit()
+    assert not is_transient(raised.value)
     engine.dispose()

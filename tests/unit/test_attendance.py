@@ -1,8 +1,12 @@
 import datetime as dt
 import itertools
 
+import pytest
+from pydantic import ValidationError
+
 from services.risk_engine.attendance import Tally, apply_mark, recorded_key, sessions_in, tally
 from shared.codes import current_table
+from shared.events import AttendanceMark
 
 TABLE = current_table()
 
@@ -85,3 +89,21 @@ def test_recorded_key_orders_times_across_timezones():
     assert recorded_key(dt.datetime(2025, 9, 8, 9, 0, 0, 1, tzinfo=dt.UTC)) > recorded_key(
         dt.datetime(2025, 9, 8, 9, tzinfo=dt.UTC)
     )
+
+
+def test_a_recording_time_that_cannot_fit_a_cell_cannot_be_made():
+    """Years past 4253 would widen a cell and shift every session after it: refused on the wire and
+    by the encoder (issue #10, item 2)."""
+    with pytest.raises(ValidationError, match="recorded_at must fall in 2000-2199"):
+        AttendanceMark(
+            pupil_id="p", school_urn="123456", date=MONDAY, session="AM", code="/",
+            recorded_at=dt.datetime(4300, 1, 1, tzinfo=dt.UTC),
+        )  # fmt: skip
+    with pytest.raises(ValidationError):
+        AttendanceMark(
+            pupil_id="p", school_urn="123456", date=dt.date(1, 1, 1), session="AM", code="/",
+            recorded_at=dt.datetime(2025, 9, 8, tzinfo=dt.UTC),
+        )  # fmt: skip
+    with pytest.raises(ValueError, match="does not fit a session cell"):
+        recorded_key(dt.datetime(4300, 1, 1, tzinfo=dt.UTC))
+    assert len(at(9)) == 14

@@ -2,7 +2,7 @@ import pytest
 
 from shared.codes import Category, UnknownCode, current_table
 
-# From the table in DOMAIN.md (register codes from 19 Aug 2024).
+# The statutory register codes in force from 19 August 2024 (docs/alert-rules.md, "Register codes").
 EXPECTED = {
     Category.PRESENT: {"/", "\\", "L"},
     Category.APPROVED_ACTIVITY: {"K", "V", "P", "W", "B"},

@@ -1,4 +1,4 @@
-"""The synthetic borough matches England 2023/24 (DOMAIN.md) within stated tolerances."""
+"""The synthetic borough matches England 2023/24 (docs/synthetic-borough.md) within stated tolerances."""
 
 import collections
 import datetime as dt

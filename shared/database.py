@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import Engine, event
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import DateTime, Engine, event
+from sqlmodel import AutoString, Field, Session, create_engine
 
 
-def make_engine(url: str, tables: Iterable[type[SQLModel]]) -> Engine:
-    """Connect and create this service's tables (only its own, though SQLModel shares one metadata).
+def make_engine(url: str) -> Engine:
+    """Connect to a service's database; its tables come from its migrations (shared/migrations.py).
 
     Bound parameters are hidden from logs and error messages: a failing insert once printed a
     child's UPN, names and date of birth.
@@ -24,8 +24,18 @@ def make_engine(url: str, tables: Iterable[type[SQLModel]]) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, pool_pre_ping=True, hide_parameters=True)
-    SQLModel.metadata.create_all(engine, tables=[table.__table__ for table in tables])
     return engine
+
+
+def timestamp(**field_options: Any) -> Any:
+    """A column for an aware UTC time: `timestamp with time zone` on PostgreSQL, text on SQLite."""
+    return Field(sa_type=DateTime(timezone=True), **field_options)
+
+
+def enum_text(*default: Any, **field_options: Any) -> Any:
+    """A column for a StrEnum stored as its value ('offered'), not SQLAlchemy's default of its name:
+    partial indexes and queries name values, and a new value needs no ALTER TYPE on PostgreSQL."""
+    return Field(*default, sa_type=AutoString, **field_options)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

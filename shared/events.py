@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-from typing import Literal
 from uuid import uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
@@ -162,6 +161,7 @@ class RiskAlert(Event):
     )
     figures: dict[str, float] = Field(description="The numbers behind the reasons")
     routes: list[str] = Field(default_factory=list, description="Default interventions for the rule")
+    as_of: dt.date | None = Field(None, description="The school day the figures are as of (the evaluation date)")
 
 
 class PupilAttendance(Event):
@@ -179,14 +179,42 @@ class PupilAttendance(Event):
     risk_score: int | None = Field(None, description="0-100, from the explainable risk signals")
 
 
+class ReferralEventKind(enum.StrEnum):
+    CASE_OPENED = "case_opened"
+    ALERT_LINKED = "alert_linked"
+    STAGE_CHANGED = "stage_changed"
+    LEAD_ASSIGNED = "lead_assigned"
+    INTERVENTION_OFFERED = "intervention_offered"
+    INTERVENTION_WAITLISTED = "intervention_waitlisted"
+    INTERVENTION_CONSENTED = "intervention_consented"
+    INTERVENTION_DECLINED = "intervention_declined"
+    INTERVENTION_STARTED = "intervention_started"
+    INTERVENTION_ENDED = "intervention_ended"
+    INTERVENTION_WITHDRAWN = "intervention_withdrawn"
+    CASE_CLOSED = "case_closed"
+
+
 class ReferralEvent(Event):
-    kind: Literal["case_opened", "alert_linked", "case_closed"]
+    """A change in casework that another service or an evaluation needs. No notes, no names, no
+    characteristics: what happened, to which case, and when (`occurred_at`)."""
+
+    schema_version: int = Field(2, description="2: casework events; `alert_id` optional, `routes` gone")
+    kind: ReferralEventKind
     case_id: int
-    alert_id: str
     pupil_id: str
     school_urn: str
-    rule: str
-    routes: list[str] = Field(default_factory=list)
+    alert_id: str | None = Field(None, description="The alert that opened or joined the case")
+    rule: str | None = None
+    stage: str | None = Field(None, description="The support stage the case moved to")
+    lead_staff_id: int | None = None
+    referral_id: int | None = None
+    intervention: str | None = None
+    provider_id: int | None = None
+    declined_reason: str | None = None
+    judgement: str | None = Field(None, description="Staff's judgement when an intervention ended")
+    attendance_before: float | None = None
+    attendance_after: float | None = None
+    outcome: str | None = Field(None, description="A closed case's outcome")
 
 
 class DeadLetter(Event):

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from shared.events import PupilAttendance, PupilIdentity, RiskAlert, Transition, alert_id_for
+from shared.events import (
+    Characteristics,
+    PupilAttendance,
+    PupilContext,
+    PupilIdentity,
+    RiskAlert,
+    Transition,
+    alert_id_for,
+)
 
 SCHOOL_A = "111111"
 SCHOOL_B = "222222"
@@ -22,6 +30,7 @@ def risk_alert(
     figures: dict[str, float] | None = None,
     routes: tuple[str, ...] = ("pastoral_check_in",),
     occurred_at: dt.datetime | None = None,
+    as_of: dt.date | None = None,
 ) -> RiskAlert:
     extra = {"occurred_at": occurred_at} if occurred_at else {}
     return RiskAlert(
@@ -35,6 +44,7 @@ def risk_alert(
         reasons=list(reasons),
         figures=figures if figures is not None else {"absence_rate": 0.125, "possible_sessions": 40},
         routes=list(routes),
+        as_of=as_of,
         **extra,
     )
 
@@ -61,4 +71,18 @@ def attendance(pupil: str = "p1", school: str = SCHOOL_A, *, possible: int = 100
         attendance_rate=round((possible - absent) / possible, 4),
         absence_rate=round(absent / possible, 4),
         last_date=dt.date(2025, 12, 1),
+    )
+
+
+def context(
+    pupil: str = "p1", school: str = SCHOOL_A, *, year_group: int = 9, leaving: dt.date | None = None, **flags: bool
+) -> PupilContext:
+    return PupilContext(
+        pupil_id=pupil,
+        school_urn=school,
+        year_group=year_group,
+        admission_date=dt.date(2021, 9, 1),
+        leaving_date=leaving,
+        characteristics=Characteristics(**flags),
+        area_code="E01012004",
     )

@@ -16,7 +16,7 @@ from honcho.printer import Printer
 
 from infra.local.broker import BrokerFailed, EmbeddedBroker
 from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
-from infra.local.status import StatusReporter
+from infra.local.status import status_line
 from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
 from services.ingest.settings import KeyStoreSettings
@@ -28,6 +28,7 @@ from services.referrals.settings import Settings as ReferralsSettings
 from services.referrals.staff import Role, add_staff
 from shared.kafka import create_topics
 from shared.logging import configure_logging
+from shared.periodic import Every
 from shared.settings import EmbeddedBrokerSettings, data_settings, kafka_settings
 from synthetic.borough import school_urns
 from synthetic.feed import FeedPlan
@@ -52,7 +53,7 @@ def _demo_credentials(env: dict[str, str]) -> tuple[str, str, str]:
         lambda: add_staff(
             open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"])),
             "Demo LA officer",
-            Role.LA_OFFICER,
+            Role.LA_ATTENDANCE_OFFICER,
             None,
         ),
     )
@@ -112,7 +113,7 @@ def run(
             "Logs are readable lines (LOG_FORMAT=json for JSON); a status line follows every 5 s.\n"
             "Ctrl-C stops everything.\n"
         )
-        status = StatusReporter(urls, typer.echo)
+        status = Every(5.0, lambda: typer.echo(status_line(urls)), name="status")
         status.start()
         manager.loop()
         status.stop()

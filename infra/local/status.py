@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 from infra.local.metrics import read_metric
 
 
@@ -17,17 +14,3 @@ def status_line(urls: dict[str, str]) -> str:
         f"status  marks fed {marks:,.0f} · alerts raised {raised:,.0f} · "
         f"alert events in referrals {cases:,.0f} · emails sent {sent:,.0f}"
     )
-
-
-class StatusReporter(threading.Thread):
-    def __init__(self, urls: dict[str, str], echo: Callable[[str], None], every_s: float = 5.0) -> None:
-        super().__init__(name="status", daemon=True)
-        self._urls, self._echo, self._every_s = urls, echo, every_s
-        self._stopping = threading.Event()
-
-    def run(self) -> None:
-        while not self._stopping.wait(self._every_s):
-            self._echo(status_line(self._urls))
-
-    def stop(self) -> None:
-        self._stopping.set()

@@ -62,5 +62,12 @@ def list_keys_command() -> None:
         typer.echo(f"{key.name}\t{state}\t{','.join(key.schools)}")
 
 
+@cli.command()
+def migrate() -> None:
+    """Bring the database to the latest schema (serving does this on start too)."""
+    _database().dispose()
+    typer.echo("database is at the latest schema")
+
+
 if __name__ == "__main__":
     cli()

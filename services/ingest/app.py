@@ -9,19 +9,23 @@ from fastapi import FastAPI, Request
 from services.ingest import metrics
 from services.ingest.body_limit import BodySizeLimit
 from services.ingest.csv_marks import CsvProblem
-from services.ingest.keys import ConnectorKey
 from services.ingest.publisher import BrokerUnavailable, Publisher
 from services.ingest.routes import router
+from services.ingest.schema import MIGRATIONS
 from services.ingest.security import RateLimiter
 from services.ingest.settings import KeyStoreSettings, Settings
 from shared.database import make_engine
+from shared.migrations import upgrade
 from shared.ops import add_operations_routes
 from shared.problems import TITLES, install_problem_handlers, problem
 from shared.settings import KafkaSettings
 
 
 def open_database(settings: KeyStoreSettings):
-    return make_engine(settings.database_url, (ConnectorKey,))
+    """The key store, migrated to the latest schema."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine, MIGRATIONS)
+    return engine
 
 
 def rows_detail(errors: list[dict]) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import (
     AfterValidator,
@@ -27,10 +26,10 @@ from pydantic import (
 from shared.codes import current_table
 from shared.events import EARLIEST_MARK_DATE, SenStatus, Session, utcnow
 from shared.text import safe_text
+from shared.time import SCHOOL_TIMEZONE, school_today
 from shared.upn import normalise_upn, upn_problem
 
 MAX_ROWS = 5_000  # per request, for every endpoint that takes rows; connectors chunk to it
-SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
 RECORDED_AHEAD = dt.timedelta(minutes=5)  # MIS clocks drift; a recording further ahead is wrong
 RECORDED_BEFORE = dt.timedelta(days=365)  # a register is not taken a year before its day
 
@@ -44,7 +43,7 @@ class Clock:
 
     @property
     def today(self) -> dt.date:
-        return self.now.astimezone(SCHOOL_TIMEZONE).date()
+        return school_today(self.now)
 
     @property
     def latest_date(self) -> dt.date:

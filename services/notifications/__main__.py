@@ -65,5 +65,12 @@ def list_operators_command() -> None:
         typer.echo(f"{operator.id}\t{operator.name}\t{state}")
 
 
+@cli.command()
+def migrate() -> None:
+    """Bring the database to the latest schema (serving does this on start too)."""
+    _database().dispose()
+    typer.echo("database is at the latest schema")
+
+
 if __name__ == "__main__":
     cli()

@@ -13,22 +13,23 @@ from services.notifications import mailer, metrics
 from services.notifications.api import router
 from services.notifications.dispatch import Dispatcher
 from services.notifications.intake import take_alert
-from services.notifications.models import Delivery
-from services.notifications.operators import Operator
+from services.notifications.schema import MIGRATIONS
 from services.notifications.settings import Settings, SmtpSettings
 from shared import events, topics
 from shared.consuming import ConsumerLoop
 from shared.database import make_engine
 from shared.kafka import DeadLetterPublisher
+from shared.migrations import upgrade
 from shared.ops import add_operations_routes
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
-TABLES = (Delivery, Operator)
-
 
 def open_database(settings: Settings) -> Engine:
-    return make_engine(settings.database_url, TABLES)
+    """The delivery log, migrated to the latest schema."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine, MIGRATIONS)
+    return engine
 
 
 def create_app(settings: Settings, kafka: KafkaSettings, smtp: SmtpSettings) -> FastAPI:

@@ -8,6 +8,7 @@ import enum
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from shared.database import enum_text
 from shared.events import utcnow
 
 
@@ -23,7 +24,7 @@ class DeliveryBase(SQLModel):
     transition: str
     channel: str = "email"
     recipient: str
-    status: DeliveryStatus = Field(index=True)
+    status: DeliveryStatus = enum_text(index=True)
     attempts: int = 0
     last_error: str | None = Field(None, description="The channel's answer to the last failed try")
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -38,7 +38,7 @@ def serve() -> None:
 @cli.command("add-staff")
 def add_staff_command(
     name: Annotated[str, typer.Option(help="Who this is, for the audit log")],
-    role: Annotated[Role, typer.Option(help="school_staff sees one school; la_officer sees the borough")],
+    role: Annotated[Role, typer.Option(help="What they may see: school roles one school, LA roles the borough")],
     school_urn: Annotated[str | None, typer.Option(help="The school, for school roles")] = None,
     valid_days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = DEFAULT_VALID_DAYS,
 ) -> None:
@@ -66,6 +66,13 @@ def list_staff_command() -> None:
     for staff in list_staff(_database()):
         state = f"revoked {staff.revoked_at:%Y-%m-%d}" if staff.revoked_at else f"expires {staff.expires_at:%Y-%m-%d}"
         typer.echo(f"{staff.id}\t{staff.name}\t{staff.role}\t{staff.school_urn or 'borough'}\t{state}")
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database to the latest schema (serving does this on start too)."""
+    _database().dispose()
+    typer.echo("database is at the latest schema")
 
 
 if __name__ == "__main__":

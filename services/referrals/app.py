@@ -9,27 +9,41 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from services.referrals import metrics
-from services.referrals.api import alerts, cases
-from services.referrals.audit import AuditEntry
-from services.referrals.casework.models import Alert, Case
+from services.referrals.api import alerts, cases, oversight, providers, referrals
+from services.referrals.casework.measures import kpis
 from services.referrals.consumer import handle_event
-from services.referrals.outbox import Outbox, OutboxPublisher
-from services.referrals.pupils import PupilFigures, PupilIdentity
+from services.referrals.outbox import OutboxPublisher
+from services.referrals.schema import MIGRATIONS
 from services.referrals.settings import Settings
-from services.referrals.staff import StaffMember
 from shared import events, topics
 from shared.consuming import ConsumerLoop
 from shared.database import make_engine
+from shared.events import utcnow
+from shared.migrations import upgrade
 from shared.ops import add_operations_routes
+from shared.periodic import Every
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
-TABLES = (StaffMember, Case, Alert, PupilIdentity, PupilFigures, AuditEntry, Outbox)
-CONSUMED = (topics.RISK_ALERTS, topics.PUPIL_IDENTITY, topics.PUPIL_ATTENDANCE)
+CONSUMED = (
+    topics.RISK_ALERTS,
+    topics.PUPIL_IDENTITY,
+    topics.PUPIL_ATTENDANCE,
+    topics.PUPIL_CONTEXT,
+    topics.SCHOOL_CALENDAR,
+)
 
 
 def open_database(settings: Settings) -> Engine:
-    return make_engine(settings.database_url, TABLES)
+    """The referrals database, migrated to the latest schema."""
+    engine = make_engine(settings.database_url)
+    upgrade(engine, MIGRATIONS)
+    return engine
+
+
+def refresh_kpi_metrics(engine: Engine) -> None:
+    with Session(engine) as session:
+        metrics.refresh_kpis(kpis(session, None, utcnow().date()))
 
 
 def make_handler(engine: Engine):
@@ -59,19 +73,22 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
             metrics.CONSUMED,
             after_batch=publish_outbox,
         )
+        kpi_metrics = Every(60.0, lambda: refresh_kpi_metrics(engine), name="kpi-metrics")
         app.state.engine, app.state.consumer = engine, loop
         if settings.consumer_enabled:
             loop.start()
+            kpi_metrics.start()
         yield
         loop.stop()
+        kpi_metrics.stop()
         if settings.consumer_enabled:
             loop.join(timeout=10)
         outbox.close()
         engine.dispose()
 
     app = FastAPI(title="Referrals", version="1", lifespan=lifespan)
-    app.include_router(alerts.router)
-    app.include_router(cases.router)
+    for module in (alerts, cases, referrals, providers, oversight):
+        app.include_router(module.router)
     install_problem_handlers(app)
     add_operations_routes(
         app, "referrals", lambda: app.state.consumer.report() if settings.consumer_enabled else (True, {})

@@ -9,12 +9,12 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
 
 from services.referrals.auth import Scope
+from shared.database import timestamp
 from shared.events import utcnow
 
 
-class AuditEntry(SQLModel, table=True):
-    id: int | None = Field(default=None, primary_key=True)
-    at: dt.datetime = Field(default_factory=utcnow, index=True)
+class AuditEntryBase(SQLModel):
+    at: dt.datetime = timestamp(default_factory=utcnow, index=True)
     staff_id: int = Field(index=True)
     action: str
     outcome: str = Field("allowed", description="allowed, or refused (not found in the caller's scope)")
@@ -22,6 +22,14 @@ class AuditEntry(SQLModel, table=True):
     pupil_id: str | None = Field(None, index=True, description="The pupil whose record was read or written")
     pupil_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON), description="Pupils shown by a list")
     detail: str = ""
+
+
+class AuditEntry(AuditEntryBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+
+
+class AuditEntryPublic(AuditEntryBase):
+    id: int
 
 
 def audit(

@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from services.referrals.calendars import record_calendar
 from services.referrals.casework.alerts import record_alert
-from services.referrals.pupils import record_figures, record_identity
+from services.referrals.casework.cases import close_for_leaver
+from services.referrals.pupils import record_context, record_figures, record_identity
 from shared import events
 
 
 def handle_event(session: Session, event: events.Event) -> None:
-    if isinstance(event, events.RiskAlert):
-        record_alert(session, event)
-    elif isinstance(event, events.PupilIdentity):
-        record_identity(session, event)
-    elif isinstance(event, events.PupilAttendance):
-        record_figures(session, event)
+    match event:
+        case events.RiskAlert():
+            record_alert(session, event)
+        case events.PupilIdentity():
+            record_identity(session, event)
+        case events.PupilAttendance():
+            record_figures(session, event)
+        case events.PupilContext():
+            record_context(session, event)
+            if event.leaving_date is not None:
+                close_for_leaver(session, event.school_urn, event.pupil_id, event.leaving_date)
+        case events.SchoolCalendar():
+            record_calendar(session, event)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
 
 from shared import events
@@ -50,4 +51,31 @@ def record_figures(session: Session, snapshot: events.PupilAttendance) -> None:
         return
     session.merge(
         PupilFigures(**snapshot.model_dump(include=set(PupilFigures.model_fields)), as_of=snapshot.occurred_at)
+    )
+
+
+class PupilContextRow(SQLModel, table=True):
+    """The pupil's year group, dates and characteristics at the school (characteristics: case pages,
+    for roles allowed to see them, and routing)."""
+
+    school_urn: str = Field(primary_key=True)
+    pupil_id: str = Field(primary_key=True)
+    year_group: int
+    admission_date: dt.date
+    leaving_date: dt.date | None = None
+    characteristics: dict = Field(default_factory=dict, sa_column=Column(JSON))
+    area_code: str | None = None
+
+
+def record_context(session: Session, context: events.PupilContext) -> None:
+    session.merge(
+        PupilContextRow(
+            school_urn=context.school_urn,
+            pupil_id=context.pupil_id,
+            year_group=context.year_group,
+            admission_date=context.admission_date,
+            leaving_date=context.leaving_date,
+            characteristics=context.characteristics.model_dump(mode="json"),
+            area_code=context.area_code,
+        )
     )

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from functools import cache, lru_cache
 from typing import NamedTuple
 
-from services.risk_engine.calendar import academic_year_of
+from shared.calendar import academic_year_of
 from shared.codes import Category, CodeTable
 
 # "school|academic year" -> cells

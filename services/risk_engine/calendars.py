@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from pydantic import ValidationError
 
 from services.risk_engine import metrics
-from services.risk_engine.calendar import SchoolDays
+from shared.calendar import SchoolDays
 from shared.events import SchoolCalendar
 from shared.settings import KafkaSettings
 from shared.topics import SCHOOL_CALENDAR

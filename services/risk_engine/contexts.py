@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from services.risk_engine.calendars import Calendars
 from services.risk_engine.engine import Context
@@ -13,8 +12,7 @@ from services.risk_engine.settings import Settings
 from services.risk_engine.tables import PupilContexts
 from shared.codes import CodeTable, current_table
 from shared.events import pupil_key, utcnow
-
-SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
+from shared.time import school_today
 
 
 class Contexts:
@@ -30,7 +28,7 @@ class Contexts:
 
     def latest_allowed(self) -> dt.date:
         """The last date a mark may carry: today in England plus the configured allowance."""
-        today = self._now().astimezone(SCHOOL_TIMEZONE).date()
+        today = school_today(self._now())
         return today + dt.timedelta(days=self._settings.future_days_allowed)
 
     def for_enrolment(self, school_urn: str, pupil_id: str) -> Context:

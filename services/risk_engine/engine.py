@@ -10,8 +10,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from services.risk_engine import attendance, figures, lifecycle, rules, scoring
-from services.risk_engine.calendar import SchoolDays
 from services.risk_engine.state import PupilState, empty_state
+from shared.calendar import SchoolDays
 from shared.codes import CodeTable, UnknownCode
 from shared.events import AttendanceMark, Characteristics, PupilAttendance, RiskAlert
 
@@ -114,7 +114,7 @@ def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(
-        lifecycle.Subject(pupil_id, school, current.as_dict(), risk),
+        lifecycle.Subject(pupil_id, school, current.as_dict(), risk, as_of=current.latest),
         state["alerts"],
         rules.evaluate(current, context.thresholds),
         announce,

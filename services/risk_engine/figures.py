@@ -29,7 +29,7 @@ from services.risk_engine.attendance import (
     record_key,
     sessions_in,
 )
-from services.risk_engine.calendar import SchoolDays, academic_year_of
+from shared.calendar import SchoolDays, academic_year_of
 from shared.codes import Category, CodeTable
 
 RECENT_SCHOOL_DAYS = 20  # "the rolling 4-week rate"

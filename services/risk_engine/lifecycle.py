@@ -11,6 +11,7 @@ then is never announced.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from services.risk_engine.rules import ABSENCE_BANDS, ROUTES, Finding
@@ -29,6 +30,7 @@ class Subject:
     school_urn: str
     snapshot: dict[str, float]  # the pupil's current year-to-date figures
     risk: Score
+    as_of: dt.date | None = None  # the evaluation date
 
 
 @dataclass(frozen=True)
@@ -110,4 +112,5 @@ def _alert(subject: Subject, rule: str, state: EpisodeState, transition: Transit
         reasons=reasons + [f"risk signal: {reason}" for reason in subject.risk.reasons],
         figures={**subject.snapshot, **(finding.figures if finding else {}), "risk_score": subject.risk.points},
         routes=ROUTES.get(state["band"] or rule, []),
+        as_of=subject.as_of,
     )

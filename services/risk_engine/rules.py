@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from services.risk_engine.calendar import previous_term
 from services.risk_engine.figures import Figures
+from shared.calendar import previous_term
 
 
 @dataclass(frozen=True)

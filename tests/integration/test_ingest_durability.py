@@ -14,10 +14,10 @@ from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key
 from services.ingest.settings import Settings
 from services.risk_engine.attendance import sessions_in
-from services.risk_engine.calendar import SchoolDays
 from services.risk_engine.engine import Context, process_mark
 from services.risk_engine.rules import Thresholds
 from shared import topics
+from shared.calendar import SchoolDays
 from shared.codes import current_table
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 from shared.upn import make_upn

@@ -1,45 +1,34 @@
 """The referrals and notifications databases on PostgreSQL (production's database), where one is reachable."""
 
-import uuid
-
-import psycopg
 import pytest
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from services.notifications.app import TABLES as NOTIFICATION_TABLES
+from services.notifications.app import open_database as open_notifications
 from services.notifications.models import Delivery
-from services.referrals.app import TABLES
+from services.notifications.settings import Settings as NotificationsSettings
+from services.referrals.app import open_database as open_referrals
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.models import Alert, Case
 from services.referrals.consumer import handle_event
 from services.referrals.outbox import Outbox
+from services.referrals.settings import Settings as ReferralsSettings
 from shared.consuming import is_transient
-from shared.database import make_engine
 from shared.events import Transition
+from tests.databases import postgres_database
 from tests.factories import identity, risk_alert
 
 pytestmark = pytest.mark.integration
-SERVER = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 @pytest.fixture
 def postgres_url():
-    try:
-        admin = psycopg.connect(SERVER, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"no PostgreSQL reachable at 127.0.0.1:5432 ({error.__class__.__name__}); SQLite tests still ran")
-    name = f"ews_test_{uuid.uuid4().hex[:12]}"
-    admin.execute(f"CREATE DATABASE {name}")
-    try:
-        yield f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    finally:
-        admin.execute(f"DROP DATABASE {name} WITH (FORCE)")
-        admin.close()
+    with postgres_database() as url:
+        yield url
 
 
 def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(postgres_url):
-    engine = make_engine(postgres_url, TABLES)
+    engine = open_referrals(ReferralsSettings(database_url=postgres_url))
     for event in (risk_alert(),) * 3 + (risk_alert(transition=Transition.ESCALATED, band="chronic_absence"),):
         with Session(engine) as session:
             record_alert(session, event)
@@ -54,7 +43,7 @@ def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(post
 
 
 def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(postgres_url):
-    engine = make_engine(postgres_url, NOTIFICATION_TABLES)
+    engine = open_notifications(NotificationsSettings(database_url=postgres_url))
     row = {
         "alert_id": "a1",
         "pupil_id": "p1",
@@ -78,7 +67,7 @@ def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(post
 def test_a_name_postgres_cannot_store_is_a_failure_to_dead_letter_not_to_retry_forever(postgres_url):
     """NUL in a name (from a producer that skipped ingest's checks) fails on PostgreSQL every time:
     the consumer loop must see it as not transient, so it is dead-lettered after a few tries."""
-    engine = make_engine(postgres_url, TABLES)
+    engine = open_referrals(ReferralsSettings(database_url=postgres_url))
     with pytest.raises(Exception) as raised, Session(engine) as session:
         handle_event(session, identity(given_name="Ma\x00ya"))
         session.commit()

@@ -13,10 +13,10 @@ from infra.local.readiness import wait_until
 from services.ingest.pseudonym import pupil_id_for
 from services.referrals.staff import Role
 from services.risk_engine.attendance import sessions_in
-from services.risk_engine.calendar import SchoolDays
 from services.risk_engine.engine import Context, process_mark
 from services.risk_engine.rules import Thresholds
 from shared import topics
+from shared.calendar import SchoolDays
 from shared.codes import current_table
 from shared.events import AttendanceMark
 from shared.upn import make_upn
@@ -63,7 +63,7 @@ def expected_outcome(rows: list[dict], key: bytes):
 @pytest.mark.parametrize("store", STORES)
 def test_sigkill_mid_stream_loses_and_duplicates_nothing(stack, kafka, store):
     stack.env["RISK_ENGINE_STORE"] = store
-    staff = {"Authorization": f"Bearer {stack.staff_token(Role.LA_OFFICER, None)}"}
+    staff = {"Authorization": f"Bearer {stack.staff_token(Role.LA_ATTENDANCE_OFFICER, None)}"}
     connector = {"Authorization": f"Bearer {stack.connector_key('mis', [SCHOOL])}"}
     stack.start()
     rows = term_rows()

@@ -17,7 +17,7 @@ def consume(engine, *events: Event) -> None:
             session.commit()
 
 
-def headers_for(referrals, role: Role, school: str | None = None) -> dict[str, str]:
+def headers_for(referrals, role: Role, school: str | None = None, **staff: object) -> dict[str, str]:
     _, engine = referrals
-    token = add_staff(engine, f"{role} {school}", role, school)
+    token = add_staff(engine, f"{role} {school}", role, school, **staff)
     return {"Authorization": f"Bearer {token}"}

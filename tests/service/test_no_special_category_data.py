@@ -60,6 +60,13 @@ def test_no_characteristic_in_any_rules_email_or_alert_list(referrals):
     assert not [leaked(email) for email in emails if leaked(email)]
     client, engine = referrals
     consume(engine, *alerts)
-    listing = client.get("/v1/alerts?limit=500", headers=headers_for(referrals, Role.LA_OFFICER)).text
-    assert len(client.get("/v1/alerts?limit=500", headers=headers_for(referrals, Role.LA_OFFICER)).json()["items"]) > 5
+    listing = client.get("/v1/alerts?limit=500", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)).text
+    assert (
+        len(
+            client.get("/v1/alerts?limit=500", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)).json()[
+                "items"
+            ]
+        )
+        > 5
+    )
     assert leaked(listing) == []

@@ -32,7 +32,7 @@ def test_school_staff_see_only_their_school(referrals):
     lead_a = headers_for(referrals, Role.SCHOOL_STAFF, SCHOOL_A)
     assert [case["school_urn"] for case in client.get("/v1/cases", headers=lead_a).json()["items"]] == [SCHOOL_A]
     assert [a["pupil_id"] for a in client.get("/v1/alerts", headers=lead_a).json()["items"]] == ["pa"]
-    officer = headers_for(referrals, Role.LA_OFFICER)
+    officer = headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)
     other = next(
         c["id"] for c in client.get("/v1/cases", headers=officer).json()["items"] if c["school_urn"] == SCHOOL_B
     )
@@ -42,7 +42,7 @@ def test_school_staff_see_only_their_school(referrals):
 def test_la_officers_see_the_borough_and_a_case_shows_who_the_child_is(referrals):
     client, _ = referrals
     seed(referrals)
-    officer = headers_for(referrals, Role.LA_OFFICER)
+    officer = headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)
     cases = client.get("/v1/cases", headers=officer).json()["items"]
     assert sorted(case["school_urn"] for case in cases) == [SCHOOL_A, SCHOOL_B]
     detail = client.get(f"/v1/cases/{cases[0]['id']}", headers=officer).json()

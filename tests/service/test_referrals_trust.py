@@ -15,14 +15,14 @@ from tests.service.referrals_support import consume, headers_for
 
 def test_a_case_id_beyond_the_database_integer_is_a_404_problem(referrals):
     client, _ = referrals
-    response = client.get("/v1/cases/9223372036854775808", headers=headers_for(referrals, Role.LA_OFFICER))
+    response = client.get("/v1/cases/9223372036854775808", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER))
     assert response.status_code in (404, 422)
     assert response.headers["content-type"] == "application/problem+json"
 
 
 def test_not_found_is_problem_json(referrals):
     client, _ = referrals
-    response = client.get("/v1/cases/12345", headers=headers_for(referrals, Role.LA_OFFICER))
+    response = client.get("/v1/cases/12345", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER))
     assert response.status_code == 404 and response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == "Not found"
 
@@ -30,7 +30,7 @@ def test_not_found_is_problem_json(referrals):
 @pytest.mark.parametrize("path", ["/v1/alerts?colour=red", "/v1/cases?statu=open"])
 def test_unknown_query_parameters_are_refused(referrals, path):
     client, _ = referrals
-    response = client.get(path, headers=headers_for(referrals, Role.LA_OFFICER))
+    response = client.get(path, headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER))
     assert response.status_code == 422 and response.headers["content-type"] == "application/problem+json"
 
 
@@ -88,7 +88,7 @@ def test_a_pupil_who_moves_school_has_one_record_per_school(referrals, order):
 def test_an_open_alert_shows_the_pupils_current_figures(referrals):
     client, engine = referrals
     consume(engine, risk_alert("p1", figures={"absence_rate": 0.2}), attendance("p1", possible=200, absent=24))
-    [alert] = client.get("/v1/alerts", headers=headers_for(referrals, Role.LA_OFFICER)).json()["items"]
+    [alert] = client.get("/v1/alerts", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)).json()["items"]
     assert alert["current"]["absence_rate"] == 0.12 and alert["current"]["possible"] == 200
 
 
@@ -101,7 +101,7 @@ def test_lists_page_with_a_cursor_and_filter(referrals):
         risk_alert("p3", transition=Transition.ESCALATED, band="chronic_absence", occurred_at=at),
         risk_alert("p4", transition=Transition.RESOLVED, occurred_at=at),
     )
-    officer = headers_for(referrals, Role.LA_OFFICER)
+    officer = headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)
     page = client.get("/v1/alerts?limit=3&status=open", headers=officer).json()
     seen = [a["pupil_id"] for a in page["items"]]
     while page["next"]:
@@ -125,7 +125,7 @@ def test_list_audits_name_the_pupils_shown_and_refusals_are_audited(referrals):
     consume(engine, risk_alert("p1", SCHOOL_A), risk_alert("p2", SCHOOL_B))
     staff = headers_for(referrals, Role.SCHOOL_STAFF, SCHOOL_A)
     client.get("/v1/alerts", headers=staff)
-    officer = headers_for(referrals, Role.LA_OFFICER)
+    officer = headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)
     other_case = next(
         c["id"] for c in client.get("/v1/cases", headers=officer).json()["items"] if c["school_urn"] == SCHOOL_B
     )
@@ -135,4 +135,4 @@ def test_list_audits_name_the_pupils_shown_and_refusals_are_audited(referrals):
     listed = next(e for e in entries if e.action == "list_alerts")
     assert listed.pupil_ids == ["p1"]
     refused = [e for e in entries if e.outcome == "refused"]
-    assert [(e.action, e.pupil_id) for e in refused] == [("read_case", None)]
+    assert [(e.action, e.pupil_id) for e in refused] == [("read_case", "p2")]  # kept for the DPO, not shown

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
-from services.risk_engine.calendar import SchoolDays
 from services.risk_engine.engine import Context, process_mark
 from services.risk_engine.rules import Thresholds
+from shared.calendar import SchoolDays
 from shared.codes import current_table
 from shared.events import AttendanceMark
 from synthetic.calendar import school_calendar, school_days

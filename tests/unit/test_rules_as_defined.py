@@ -4,7 +4,7 @@ import dataclasses
 import datetime as dt
 import re
 
-from services.risk_engine.calendar import SchoolDays
+from shared.calendar import SchoolDays
 from shared.events import Characteristics, SenStatus, Transition
 from tests.unit.engine_helpers import CALENDAR, CONTEXT, DAYS, day_marks, mark, run
 

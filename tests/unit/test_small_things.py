@@ -9,8 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from bench.__main__ import main as bench_main
+from services.referrals.app import open_database
 from services.referrals.pupils import PupilIdentity
-from shared.database import make_engine
+from services.referrals.settings import Settings
 from shared.logging import LoggingSettings, logging_config
 
 
@@ -33,7 +34,7 @@ def test_logs_are_readable_lines_by_default_and_json_when_asked(capsys, log_form
 
 
 def test_a_failing_insert_does_not_put_a_childs_details_in_the_error(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'r.db'}", (PupilIdentity,))
+    engine = open_database(Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"))
     child = dict(school_urn="123456", pupil_id="p1", upn="A123456789012", given_name="Maya", family_name="Patel")
     for _ in range(2):
         try:

@@ -32,6 +32,7 @@ class AlertQuery(ListQuery):
 
 @router.get("/alerts", response_model=Page[AlertPublic], summary="Alerts in your schools, oldest first")
 def list_alerts(request: Request, session: SessionDep, scope: ScopeDep, query: Annotated[AlertQuery, Query()]):
+    scope.require(scope.reads_cases, "read alerts")
     rows = session.exec(_alerts_query(scope, query)).all()
     figures = _current_figures(session, rows)
     items = [

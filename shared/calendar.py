@@ -29,7 +29,7 @@ class TermSpan:
 TERM_NAMES = ("1-autumn", "2-spring", "3-summer")
 
 
-def _fallback_term(day: dt.date) -> str:
+def fallback_term(day: dt.date) -> str:
     name = TERM_NAMES[0] if day.month >= 9 else TERM_NAMES[1] if day.month <= 3 else TERM_NAMES[2]
     return f"{academic_year_of(day)}/{name}"
 
@@ -85,7 +85,7 @@ class SchoolDays:
         """The term `day` is in; None for a holiday the calendar knows about."""
         if day not in self._term_cache:
             if not self.covers(day):
-                self._term_cache[day] = _fallback_term(day)
+                self._term_cache[day] = fallback_term(day)
             else:
                 term = self._calendar_term(day)
                 self._term_cache[day] = term.key if term else None

@@ -1,0 +1,29 @@
+"""The referrals database: its tables, and where their migrations live."""
+
+from pathlib import Path
+
+from services.referrals.api.writes import IdempotencyRecord
+from services.referrals.audit import AuditEntry
+from services.referrals.calendars import SchoolCalendarRow
+from services.referrals.casework.models import Alert, Case, Proposal, Provider, Referral, TimelineEntry
+from services.referrals.outbox import Outbox
+from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
+from services.referrals.staff import StaffMember
+
+TABLES = (
+    StaffMember,
+    Case,
+    Alert,
+    TimelineEntry,
+    Provider,
+    Referral,
+    Proposal,
+    PupilIdentity,
+    PupilFigures,
+    PupilContextRow,
+    SchoolCalendarRow,
+    AuditEntry,
+    Outbox,
+    IdempotencyRecord,
+)
+MIGRATIONS = Path(__file__).with_name("migrations")

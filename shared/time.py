@@ -1,0 +1,12 @@
+"""Schools keep English time: "today" for a register is today in Europe/London."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
+
+
+def school_today(now: dt.datetime) -> dt.date:
+    return now.astimezone(SCHOOL_TIMEZONE).date()

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, event
 from sqlmodel import AutoString, Field, Session, create_engine
 
 
@@ -32,10 +33,27 @@ def timestamp(**field_options: Any) -> Any:
     return Field(sa_type=DateTime(timezone=True), **field_options)
 
 
-def enum_text(*default: Any, **field_options: Any) -> Any:
-    """A column for a StrEnum stored as its value ('offered'), not SQLAlchemy's default of its name:
-    partial indexes and queries name values, and a new value needs no ALTER TYPE on PostgreSQL."""
-    return Field(*default, sa_type=AutoString, **field_options)
+class EnumText(TypeDecorator):
+    """A StrEnum stored as its value ('offered'), not SQLAlchemy's default of its name: partial indexes
+    and queries name values, a new value needs no ALTER TYPE on PostgreSQL, and rows read back hold
+    the enum again."""
+
+    impl = AutoString
+    cache_ok = True
+
+    def __init__(self, enum_type: type[enum.StrEnum]) -> None:
+        super().__init__()
+        self.enum_type = enum_type
+
+    def process_bind_param(self, value, dialect):
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else self.enum_type(value)
+
+
+def enum_text(enum_type: type[enum.StrEnum], *default: Any, **field_options: Any) -> Any:
+    return Field(*default, sa_type=EnumText(enum_type), **field_options)
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:

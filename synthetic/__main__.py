@@ -10,6 +10,8 @@ import typer
 
 from services.ingest.connectors.client import IngestRefused, ingest_client
 from shared.logging import configure_logging
+from synthetic.borough import school_urns
+from synthetic.casework import CaseworkActor, CaseworkPlan
 from synthetic.feed import FeedPlan, run_feed
 
 cli = typer.Typer(help="The synthetic borough.", no_args_is_help=True)
@@ -52,6 +54,24 @@ def feed(
     typer.echo(f"sent {sent} marks for {schools * pupils_per_school} pupils")
     if stay:
         signal.pause()
+
+
+@cli.command()
+def casework(
+    token: Annotated[
+        str, typer.Option(envvar="REFERRALS_TOKEN", help="An LA officer's token: works every school's cases")
+    ],
+    referrals_url: Annotated[str, typer.Option(help="Base URL of the referrals API")] = "http://127.0.0.1:8002",
+    seed: Annotated[int, typer.Option(help="Same seed, same decisions")] = CaseworkPlan.seed,
+    schools: Annotated[int, typer.Option(min=1, max=200)] = FeedPlan.schools,
+    every_s: Annotated[float, typer.Option(help="Seconds between rounds over the open cases")] = CaseworkPlan.every_s,
+) -> None:
+    """Work the caseload as staff would: accept proposals, record consent or a decline, start and end support."""
+    configure_logging("synthetic-casework")
+    with httpx.Client(base_url=referrals_url, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+        actor = CaseworkActor(client, CaseworkPlan(seed=seed, every_s=every_s))
+        actor.ensure_providers(school_urns(schools))
+        actor.run()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ import shlex
 import signal
 import sys
 from collections.abc import Callable
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, NamedTuple
 
 import typer
 from honcho.manager import Manager
@@ -45,9 +46,13 @@ def _kept_secret(name: str, make: Callable[[], str]) -> str:
     return path.read_text().strip()
 
 
-def _demo_credentials(env: dict[str, str]) -> tuple[str, str, str]:
-    """An LA-officer token for the staff API, a connector key for the synthetic feed, and an
-    operations token for the delivery log."""
+class DemoCredentials(NamedTuple):
+    staff: str  # an LA attendance officer's token for the staff API
+    connector: str  # a connector key for the synthetic feed
+    operator: str  # an operations token for the delivery log
+
+
+def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
     staff = _kept_secret(
         "demo-la-officer.token",
         lambda: add_staff(
@@ -71,7 +76,7 @@ def _demo_credentials(env: dict[str, str]) -> tuple[str, str, str]:
             open_notifications(NotificationsSettings(database_url=env["NOTIFICATIONS_DATABASE_URL"])), "Demo operator"
         ),
     )
-    return staff, connector, operator
+    return DemoCredentials(staff, connector, operator)
 
 
 @cli.command()
@@ -87,32 +92,23 @@ def run(
     kafka = kafka_settings()
     external = "KAFKA_BOOTSTRAP_SERVERS" in os.environ
     broker = None if external else EmbeddedBroker(kafka, EmbeddedBrokerSettings(), data_dir)
+    urls = {name: f"http://127.0.0.1:{os.environ.get(setting, default)}" for name, (setting, default) in PORTS.items()}
     try:
         if broker is not None:
             broker.start()
-        env = service_env(data_dir, kafka.bootstrap_servers, smtp_port)
-        token, connector_key, operator = _demo_credentials(env)
+        env = {**os.environ, **service_env(data_dir, kafka.bootstrap_servers, smtp_port)}
+        credentials = _demo_credentials(env)
         manager = Manager(Printer(sys.stdout))
-        process_env = {**os.environ, **env}
-        manager.add_process("mail", shlex.join(mailbox_command(data_dir, smtp_port)), env=process_env)
-        for name, command in service_commands().items():
-            manager.add_process(name, shlex.join(command), env=process_env)
-        if feed:
-            command = [
-                sys.executable, "-m", "synthetic", "feed", "--day-seconds", str(day_seconds), "--stay", "--no-progress"
-            ]  # fmt: skip
-            manager.add_process("feed", shlex.join(command), env={**process_env, "INGEST_API_KEY": connector_key})
-        urls = {
-            name: f"http://127.0.0.1:{os.environ.get(setting, default)}" for name, (setting, default) in PORTS.items()
-        }
-        typer.echo(
-            f"\nAlerts:      curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/alerts\n"
-            f"Cases:       curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/cases\n"
-            f"Deliveries:  curl -H 'Authorization: Bearer {operator}' {urls['notifications']}/v1/deliveries\n"
-            f"Emails:      {data_dir}/mail/new\n"
-            "Logs are readable lines (LOG_FORMAT=json for JSON); a status line follows every 5 s.\n"
-            "Ctrl-C stops everything.\n"
+        _add_processes(
+            manager,
+            env,
+            credentials,
+            urls,
+            data_dir=data_dir,
+            smtp_port=smtp_port,
+            day_seconds=day_seconds if feed else None,
         )
+        _welcome(credentials, urls, data_dir)
         status = Every(5.0, lambda: typer.echo(status_line(urls)), name="status")
         status.start()
         manager.loop()
@@ -124,6 +120,42 @@ def run(
         if broker is not None:
             broker.stop()
     raise typer.Exit(manager.returncode or 0)
+
+
+def _add_processes(
+    manager: Manager,
+    env: dict[str, str],
+    credentials: DemoCredentials,
+    urls: dict[str, str],
+    *,
+    data_dir: Path,
+    smtp_port: int,
+    day_seconds: float | None,
+) -> None:
+    """The mail server, the four services and (with a day length) the synthetic feed and casework."""
+    manager.add_process("mail", shlex.join(mailbox_command(data_dir, smtp_port)), env=env)
+    for name, command in service_commands().items():
+        manager.add_process(name, shlex.join(command), env=env)
+    if day_seconds is None:
+        return
+    python = sys.executable
+    feed = [python, "-m", "synthetic", "feed", "--day-seconds", str(day_seconds), "--stay", "--no-progress"]
+    manager.add_process("feed", shlex.join(feed), env={**env, "INGEST_API_KEY": credentials.connector})
+    casework = [python, "-m", "synthetic", "casework", "--referrals-url", urls["referrals"]]
+    manager.add_process("casework", shlex.join(casework), env={**env, "REFERRALS_TOKEN": credentials.staff})
+
+
+def _welcome(credentials: DemoCredentials, urls: dict[str, str], data_dir: Path) -> None:
+    token, operator = credentials.staff, credentials.operator
+    typer.echo(
+        f"\nAlerts:      curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/alerts?status=open\n"
+        f"Cases:       curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/cases\n"
+        f"KPIs:        curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/kpis\n"
+        f"Deliveries:  curl -H 'Authorization: Bearer {operator}' {urls['notifications']}/v1/deliveries\n"
+        f"Emails:      {data_dir}/mail/new\n"
+        "Logs are readable lines (LOG_FORMAT=json for JSON); a status line follows every 5 s.\n"
+        "Ctrl-C stops everything.\n"
+    )
 
 
 @cli.command()

@@ -16,7 +16,7 @@ from services.ingest.security import RateLimiter
 from services.ingest.settings import KeyStoreSettings, Settings
 from shared.database import make_engine
 from shared.migrations import upgrade
-from shared.ops import add_operations_routes
+from shared.ops import add_operations_routes, settle_after_startup
 from shared.problems import TITLES, install_problem_handlers, problem
 from shared.settings import KafkaSettings
 
@@ -51,6 +51,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
         app.state.engine = open_database(settings)
         app.state.rate_limiter = RateLimiter(settings.rate_limit)
         app.state.publisher = Publisher(kafka, settings.publish_timeout_s)
+        settle_after_startup()
         yield
         app.state.publisher.close()
         app.state.engine.dispose()

@@ -20,7 +20,7 @@ from shared.consuming import ConsumerLoop
 from shared.database import make_engine
 from shared.kafka import DeadLetterPublisher
 from shared.migrations import upgrade
-from shared.ops import add_operations_routes
+from shared.ops import add_operations_routes, settle_after_startup
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
@@ -52,6 +52,7 @@ def create_app(settings: Settings, kafka: KafkaSettings, smtp: SmtpSettings) -> 
         if settings.consumer_enabled:
             loop.start()
             dispatcher.start()
+        settle_after_startup()
         yield
         loop.stop()
         dispatcher.stop()

@@ -24,7 +24,7 @@ class DeliveryBase(SQLModel):
     transition: str
     channel: str = "email"
     recipient: str
-    status: DeliveryStatus = enum_text(index=True)
+    status: DeliveryStatus = enum_text(DeliveryStatus, index=True)
     attempts: int = 0
     last_error: str | None = Field(None, description="The channel's answer to the last failed try")
     created_at: dt.datetime = Field(default_factory=utcnow)

@@ -20,7 +20,7 @@ from shared.consuming import ConsumerLoop
 from shared.database import make_engine
 from shared.events import utcnow
 from shared.migrations import upgrade
-from shared.ops import add_operations_routes
+from shared.ops import add_operations_routes, settle_after_startup
 from shared.periodic import Every
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
@@ -78,6 +78,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
         if settings.consumer_enabled:
             loop.start()
             kpi_metrics.start()
+        settle_after_startup()
         yield
         loop.stop()
         kpi_metrics.stop()

@@ -44,7 +44,7 @@ class StaffMember(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(description="Who this is, for the audit log")
     email: str | None = Field(None, unique=True, description="How the school's identity provider names them")
-    role: Role = enum_text()
+    role: Role = enum_text(Role)
     school_urn: str | None = Field(None, description="Required for school roles; None for borough roles")
     provider_id: int | None = Field(None, description="Required for provider staff: whose referrals they see")
     token_hash: str = Field(unique=True)

@@ -64,13 +64,13 @@ class CaseBase(SQLModel):
     pupil_id: str = Field(index=True)
     school_urn: str = Field(index=True)
     status: str = Field("open", index=True, description="open or closed")
-    stage: Stage = enum_text(Stage.MONITOR, index=True, description="The support stage the pupil is at")
+    stage: Stage = enum_text(Stage, Stage.MONITOR, index=True, description="The support stage the pupil is at")
     lead_staff_id: int | None = Field(None, foreign_key="staffmember.id", index=True, description="Lead practitioner")
     plan_summary: str = Field("", description="The one shared plan around the child")
     opened_at: dt.datetime = timestamp(default_factory=utcnow, index=True)
     first_alert_on: dt.date | None = Field(None, description="The school day of the first alert: the KPIs' clock")
     closed_at: dt.datetime | None = timestamp(default=None)
-    outcome: CaseOutcome | None = enum_text(None)
+    outcome: CaseOutcome | None = enum_text(CaseOutcome, None)
     close_reason: str | None = Field(None, description="Why a case closed while a rule still held")
 
 
@@ -111,10 +111,10 @@ class TimelineEntryBase(SQLModel):
     case_id: int = Field(foreign_key="case.id", index=True)
     at: dt.datetime = timestamp(default_factory=utcnow)
     staff_id: int | None = Field(None, description="Who; None when the system did it (an alert)")
-    kind: EntryKind = enum_text()
+    kind: EntryKind = enum_text(EntryKind)
     text: str
     sensitive: bool = Field(False, description="Visible only to the designated safeguarding lead and LA roles")
-    stage: Stage | None = enum_text(None, description="The stage a stage change moved to")
+    stage: Stage | None = enum_text(Stage, None, description="The stage a stage change moved to")
     referral_id: int | None = None
 
 
@@ -129,7 +129,7 @@ class TimelineEntryPublic(TimelineEntryBase):
 
 class ProviderBase(SQLModel):
     name: str
-    kind: ProviderKind = enum_text()
+    kind: ProviderKind = enum_text(ProviderKind)
     interventions: list[str] = Field(default_factory=list, sa_column=Column(JSON))
     school_urns: list[str] = Field(default_factory=list, sa_column=Column(JSON), description="Schools it serves")
     area_codes: list[str] = Field(default_factory=list, sa_column=Column(JSON), description="Areas it serves")
@@ -178,10 +178,10 @@ class ReferralBase(SQLModel):
     intervention: str = Field(index=True)
     provider_id: int | None = Field(None, foreign_key="provider.id", index=True)
     term: str = Field(index=True, description="The term whose places it takes, e.g. 2025/1-autumn")
-    status: ReferralStatus = enum_text(index=True)
+    status: ReferralStatus = enum_text(ReferralStatus, index=True)
     reason: str = Field("", description="Why it was proposed or chosen")
     declined_reason: str | None = None
-    judgement: Judgement | None = enum_text(None, description="Staff's judgement of the outcome")
+    judgement: Judgement | None = enum_text(Judgement, None, description="Staff's judgement of the outcome")
     outcome_note: str | None = None
     attendance_before: float | None = Field(None, description="Year-to-date attendance when it started")
     attendance_after: float | None = Field(None, description="Year-to-date attendance when it ended")

@@ -40,11 +40,15 @@ def add_staff_command(
     name: Annotated[str, typer.Option(help="Who this is, for the audit log")],
     role: Annotated[Role, typer.Option(help="What they may see: school roles one school, LA roles the borough")],
     school_urn: Annotated[str | None, typer.Option(help="The school, for school roles")] = None,
+    provider_id: Annotated[int | None, typer.Option(help="The provider, for provider staff")] = None,
+    email: Annotated[str | None, typer.Option(help="How the school's identity provider names them")] = None,
     valid_days: Annotated[int, typer.Option(min=1, max=366, help="Days until the token expires")] = DEFAULT_VALID_DAYS,
 ) -> None:
     """Create a staff member and print their bearer token (shown once, stored hashed)."""
     try:
-        token = add_staff(_database(), name, role, school_urn, valid_days=valid_days)
+        token = add_staff(
+            _database(), name, role, school_urn, provider_id=provider_id, email=email, valid_days=valid_days
+        )
     except ValueError as error:
         raise typer.BadParameter(str(error)) from error
     typer.echo(token)

@@ -88,6 +88,8 @@ def refer(
     if _open_referral(session, case.id, intervention):
         raise Conflict(f"case {case.id} already has an open referral to {intervention}")
     referred_at = moment(on)
+    if case.first_alert_on and referred_at.date() < case.first_alert_on:
+        raise Invalid(f"{referred_at.date()} is before the case's first alert ({case.first_alert_on})")
     term = term_of(school_days(session, case.school_urn), referred_at.date())
     place = _place(session, case, intervention, provider_id, term)
     waitlisted = place is None or place.places_left <= 0

@@ -48,3 +48,10 @@ def test_school_staff_without_a_school_are_refused_by_the_cli(data_dir):
 def test_operator_tokens_live_in_the_data_dir(data_dir):
     token = run(notifications_cli, "issue-operator-token", "--name", "ops").strip()
     assert token.startswith("ops_") and (data_dir / "notifications.db").exists()
+
+
+@pytest.mark.parametrize("cli, database", [(ingest_cli, "ingest.db"), (referrals_cli, "referrals.db"),
+                                           (notifications_cli, "notifications.db")])  # fmt: skip
+def test_migrate_builds_each_database_in_the_data_dir(data_dir, cli, database):
+    assert "latest schema" in run(cli, "migrate")
+    assert (data_dir / database).exists()

@@ -10,10 +10,11 @@ help: ## Show these commands
 
 install: $(VENV)/.installed ## Create the virtualenv and install pinned dependencies
 
-$(VENV)/.installed: pyproject.toml constraints.txt
+$(VENV)/.installed: pyproject.toml constraints.txt services/referrals/web/assets.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip==26.3
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	$(BIN)/python -m services.referrals.web.assets
 	touch $@
 
 run: install ## Run everything locally: broker, four services, mail server, synthetic borough
@@ -24,7 +25,7 @@ test: install ## Lint, then every test (unit, contract, integration); exit 5 (no
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
-test-fast: install ## Lint, then the unit and service tests only (no broker, seconds not minutes)
+test-fast: install ## Lint, then the unit, service and browser tests (no broker; under two minutes)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -m "not integration"

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import casework, ingest, risk_engine
+from bench import casework, ingest, pages, risk_engine
 
-BENCHMARKS = {"ingest": ingest.main, "risk_engine": lambda: risk_engine.main([]), "casework": lambda: casework.main([])}
+BENCHMARKS = {
+    "ingest": ingest.main,
+    "risk_engine": lambda: risk_engine.main([]),
+    "casework": lambda: casework.main([]),
+    "pages": lambda: pages.main([]),
+}
 USAGE = (
     f"usage: python -m bench [{' | '.join(BENCHMARKS)} ...]\n"
     "Runs the named benchmarks (all when none is named), prints their figures and writes them to bench/results/.\n"

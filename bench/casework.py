@@ -11,15 +11,12 @@ import argparse
 import datetime as dt
 import gc
 import random
-import tempfile
 import time
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from bench.harness import percentile, record
-from infra.local.scratch_postgres import PostgresUnavailable, scratch_database
+from bench.harness import per_database, percentile, record
 from services.referrals.app import create_app, open_database
 from services.referrals.casework.models import Alert, Case, Provider, Referral, TimelineEntry
 from services.referrals.consumer import handle_event
@@ -66,8 +63,8 @@ def _case(school: str, pupil: str, rng: random.Random) -> tuple[Case, list]:
     alert = lambda rule, status: Alert(  # noqa: E731
         alert_id=alert_id_for(school, pupil, rule, 1), pupil_id=pupil, school_urn=school, rule=rule, episode=1,
         status=status, band="persistent_absence" if rule == "persistent_absence" else None,
-        reasons=["absent 14 of 120 possible sessions"], figures={"absence_rate": 0.116}, raised_at=OPENED,
-        updated_at=OPENED,
+        reasons=["absent 14 of 120 possible sessions"], figures={"absence_rate": 0.116, "risk_score": 30},
+        raised_at=OPENED, updated_at=OPENED, as_of=OPENED.date(),
     )  # fmt: skip
     case = Case(pupil_id=pupil, school_urn=school, opened_at=OPENED, first_alert_on=OPENED.date())
     return case, [
@@ -151,16 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--databases", nargs="*", default=["sqlite", "postgresql"])
     args = parser.parse_args(argv)
     figures = {"pupils": args.pupils, "schools": len(SCHOOLS), "requests": args.requests}
-    for kind in args.databases:
-        if kind == "postgresql":
-            try:
-                with scratch_database() as url:
-                    figures[kind] = measure(url, args.pupils, args.requests)
-            except PostgresUnavailable as missing:
-                figures[kind] = f"not measured: {missing}"
-        else:
-            with tempfile.TemporaryDirectory() as folder:
-                figures[kind] = measure(f"sqlite:///{Path(folder) / 'bench.db'}", args.pupils, args.requests)
+    figures |= per_database(args.databases, lambda url: measure(url, args.pupils, args.requests))
     figures["targets"] = {"caseload_400_p99_ms": "< 100"}
     record("casework", figures)
 

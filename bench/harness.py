@@ -9,6 +9,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import httpx
 from infra.local.broker import EmbeddedBroker
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
+from infra.local.scratch_postgres import PostgresUnavailable, scratch_database
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 
 RESULTS = Path(__file__).with_name("results")
@@ -52,6 +54,23 @@ def _healthy(url: str, process: subprocess.Popen) -> bool:
         return httpx.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def per_database(kinds: list[str], measure: Callable[[str], dict]) -> dict:
+    """`measure(database_url)` on a fresh SQLite file and/or a scratch PostgreSQL database; a database
+    that cannot be had is reported as not measured, with the reason."""
+    figures: dict = {}
+    for kind in kinds:
+        if kind == "postgresql":
+            try:
+                with scratch_database() as url:
+                    figures[kind] = measure(url)
+            except PostgresUnavailable as missing:
+                figures[kind] = f"not measured: {missing}"
+        else:
+            with tempfile.TemporaryDirectory() as folder:
+                figures[kind] = measure(f"sqlite:///{Path(folder) / 'bench.db'}")
+    return figures
 
 
 def percentile(values: list[float], q: float) -> float:

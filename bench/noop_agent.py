@@ -16,7 +16,12 @@ SEEN = Counter("bench_noop_events_total", "Events the no-op agent iterated over"
 
 
 def main() -> None:
-    app = App(os.environ.get("NOOP_APP_ID", "bench-noop"), store="memory://", **worker_settings(kafka_settings()))
+    app = App(
+        os.environ.get("NOOP_APP_ID", "bench-noop"),
+        store="memory://",
+        datadir=os.environ["NOOP_DATA_DIR"],  # faust writes a folder even with a memory store; keep it in the run's
+        **worker_settings(kafka_settings()),
+    )
     marks = app.topic(MARKS.name, key_serializer="raw", value_serializer="raw", internal=False)
 
     @app.agent(marks)

@@ -154,7 +154,12 @@ def throughput_and_latency(pupils: int) -> dict:
     with embedded_broker() as (kafka, data_dir):
         total = preload(kafka, pupils, DAYS[:50])
         noop_port = free_port()
-        noop_env = {**os.environ, "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers, "NOOP_PORT": str(noop_port)}
+        noop_env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "NOOP_PORT": str(noop_port),
+            "NOOP_DATA_DIR": str(data_dir / "noop"),
+        }
         with worker([sys.executable, "-m", "bench.noop_agent"], noop_env, noop_port, data_dir / "noop.log") as (_, url):
             noop_rate, _ = rate_of(url, total, "bench_noop_events_total")
         port = free_port()

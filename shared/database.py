@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, Engine, TypeDecorator, event
-from sqlmodel import AutoString, Field, Session, create_engine
+from sqlalchemy import DateTime, Engine, TypeDecorator, event, tuple_
+from sqlmodel import AutoString, Field, Session, create_engine, select
 
 
 def make_engine(url: str) -> Engine:
@@ -59,6 +59,17 @@ def enum_text(enum_type: type[enum.StrEnum], *default: Any, **field_options: Any
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """A stored time as an aware UTC datetime: SQLite hands back naive ones for what was written as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+KEYS_PER_QUERY = 250  # a few parameters each: well inside SQLite's and PostgreSQL's limits
+
+
+def rows_with_keys(session: Session, columns: Sequence[Any], keys: Sequence[tuple]) -> Iterable[Any]:
+    """The rows whose `columns` match any of `keys`, a few hundred keys a query: one look-up for a
+    consumed batch instead of one a record."""
+    model = columns[0].class_
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        yield from session.exec(select(model).where(tuple_(*columns).in_(keys[start : start + KEYS_PER_QUERY])))
 
 
 def _sqlite_pragmas(connection, _record) -> None:

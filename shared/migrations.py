@@ -17,6 +17,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
+from shared.database import EnumText, make_engine
+
 
 def config(script_location: Path, connection=None) -> Config:
     alembic = Config()
@@ -51,9 +53,17 @@ def run_environment(tables: Iterable[type[SQLModel]]) -> None:
         include_object=owned(tables),
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
+        render_item=_render_item,
     )
     with context.begin_transaction():
         context.run_migrations()
+
+
+def _render_item(type_: str, obj, autogen_context):
+    """Write an enum stored as text (shared.database.EnumText) as the plain string column it is."""
+    if type_ == "type" and isinstance(obj, EnumText):
+        return "sqlmodel.sql.sqltypes.AutoString()"
+    return False
 
 
 def differences(engine: Engine, tables: Iterable[type[SQLModel]]) -> list:
@@ -70,8 +80,6 @@ def revision(service: str, message: str) -> None:
     migration (developers: `python -m shared.migrations <service> "what changed"`)."""
     import importlib
     import tempfile
-
-    from shared.database import make_engine
 
     schema = importlib.import_module(f"services.{service}.schema")
     with tempfile.TemporaryDirectory() as scratch:

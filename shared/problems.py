@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
@@ -106,24 +106,34 @@ def validation_detail(errors: list[dict]) -> str:
     return f"invalid: {fields}"
 
 
+PageError = Callable[[Request, int, str], Response | None]
+
+
 def install_problem_handlers(
     app: FastAPI,
     detail_for: Callable[[list[dict]], str] = validation_detail,
     on_validation: Callable[[list[dict]], None] = lambda _errors: None,
+    page_error: PageError = lambda _request, _status, _detail: None,
 ) -> None:
-    """Render every error the app can raise as problem+json."""
+    """Render every error the app can raise as problem+json; `page_error` may answer instead for
+    requests from web pages (a person at a browser should see a page, not JSON)."""
 
-    async def http_problem(_: Request, exc: HTTPException) -> JSONResponse:
-        return problem(exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers)
+    async def http_problem(request: Request, exc: HTTPException) -> Response:
+        page = page_error(request, exc.status_code, str(exc.detail))
+        return page or problem(
+            exc.status_code, TITLES.get(exc.status_code, "Error"), str(exc.detail), headers=exc.headers
+        )
 
-    async def domain_problem(_: Request, exc: DomainError) -> JSONResponse:
-        return problem(exc.status, TITLES.get(exc.status, "Error"), exc.detail, **exc.extra)
+    async def domain_problem(request: Request, exc: DomainError) -> Response:
+        page = page_error(request, exc.status, exc.detail)
+        return page or problem(exc.status, TITLES.get(exc.status, "Error"), exc.detail, **exc.extra)
 
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         raw = list(exc.errors())
         on_validation(raw)
         errors = field_errors(raw)
-        return problem(422, TITLES[422], detail_for(errors), errors=errors)
+        detail = detail_for(errors)
+        return page_error(request, 422, detail) or problem(422, TITLES[422], detail, errors=errors)
 
     async def disconnected(_: Request, _exc: ClientDisconnect) -> JSONResponse:
         # The client went away mid-body (or a size limit already answered): nobody reads this.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.events import (
+    AttendanceMark,
     Characteristics,
     PupilAttendance,
     PupilContext,
@@ -16,6 +17,12 @@ from shared.events import (
 
 SCHOOL_A = "111111"
 SCHOOL_B = "222222"
+
+
+def mark(pupil: str, day: dt.date, session: str, code: str, *, hour: int = 9, school: str = SCHOOL_A) -> AttendanceMark:
+    """A register mark recorded at `hour` (UTC) on the day itself."""
+    return AttendanceMark(pupil_id=pupil, school_urn=school, date=day, session=session, code=code,
+                          recorded_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))  # fmt: skip
 
 
 def risk_alert(

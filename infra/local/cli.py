@@ -17,6 +17,7 @@ from honcho.printer import Printer
 
 from infra.local.broker import BrokerFailed, EmbeddedBroker
 from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
+from infra.local.screenshots import capture
 from infra.local.status import status_line
 from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
@@ -26,7 +27,8 @@ from services.notifications.operators import issue_operator_token
 from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
 from services.referrals.settings import Settings as ReferralsSettings
-from services.referrals.staff import Role, add_staff
+from services.referrals.staff import Role, add_staff, list_staff
+from services.referrals.web.sessions import sign_in_url
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.periodic import Every
@@ -50,6 +52,9 @@ class DemoCredentials(NamedTuple):
     staff: str  # an LA attendance officer's token for the staff API
     connector: str  # a connector key for the synthetic feed
     operator: str  # an operations token for the delivery log
+
+
+DEMO_LEAD = "Demo attendance lead"  # school staff at the borough's first school, for the staff pages
 
 
 def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
@@ -76,6 +81,9 @@ def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
             open_notifications(NotificationsSettings(database_url=env["NOTIFICATIONS_DATABASE_URL"])), "Demo operator"
         ),
     )
+    referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
+    if not any(member.name == DEMO_LEAD for member in list_staff(referrals)):
+        add_staff(referrals, DEMO_LEAD, Role.SCHOOL_STAFF, school_urns(FeedPlan.schools)[0])
     return DemoCredentials(staff, connector, operator)
 
 
@@ -108,7 +116,7 @@ def run(
             smtp_port=smtp_port,
             day_seconds=day_seconds if feed else None,
         )
-        _welcome(credentials, urls, data_dir)
+        _welcome(credentials, urls, data_dir, env)
         status = Every(5.0, lambda: typer.echo(status_line(urls)), name="status")
         status.start()
         manager.loop()
@@ -145,10 +153,17 @@ def _add_processes(
     manager.add_process("casework", shlex.join(casework), env={**env, "REFERRALS_TOKEN": credentials.staff})
 
 
-def _welcome(credentials: DemoCredentials, urls: dict[str, str], data_dir: Path) -> None:
+def _welcome(credentials: DemoCredentials, urls: dict[str, str], data_dir: Path, env: dict[str, str]) -> None:
     token, operator = credentials.staff, credentials.operator
+    referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
+    links = {
+        name: sign_in_url(referrals, urls["referrals"], name, minutes=240) for name in (DEMO_LEAD, "Demo LA officer")
+    }
     typer.echo(
-        f"\nAlerts:      curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/alerts?status=open\n"
+        f"\nStaff pages: {links[DEMO_LEAD]}\n"
+        f"             (a school's attendance lead; the borough's LA officer: {links['Demo LA officer']})\n"
+        f"             one-time links, for 4 hours; more: python -m services.referrals sign-in-link --name ...\n"
+        f"Alerts:      curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/alerts?status=open\n"
         f"Cases:       curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/cases\n"
         f"KPIs:        curl -H 'Authorization: Bearer {token}' {urls['referrals']}/v1/kpis\n"
         f"Deliveries:  curl -H 'Authorization: Bearer {operator}' {urls['notifications']}/v1/deliveries\n"
@@ -156,6 +171,19 @@ def _welcome(credentials: DemoCredentials, urls: dict[str, str], data_dir: Path)
         "Logs are readable lines (LOG_FORMAT=json for JSON); a status line follows every 5 s.\n"
         "Ctrl-C stops everything.\n"
     )
+
+
+@cli.command()
+def screenshots(out: Annotated[Path, typer.Option(help="Where to write the images")] = Path("docs/images")) -> None:
+    """Photograph the staff pages of the running demo (ews run) as its attendance lead sees them."""
+    env = service_env(data_settings().data_dir, kafka_settings().bootstrap_servers)
+    referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
+    url = f"http://127.0.0.1:{os.environ.get(*PORTS['referrals'])}"
+    link = sign_in_url(referrals, url, DEMO_LEAD, minutes=5)
+    if link is None:
+        raise typer.BadParameter("no demo attendance lead: start the demo with `ews run` first")
+    for path in capture(link, out):
+        typer.echo(f"wrote {path}")
 
 
 @cli.command()

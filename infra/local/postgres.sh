@@ -8,16 +8,10 @@ set -uo pipefail
 
 say() { echo "postgres: $*" >&2; }
 
+"$(dirname "$0")/apt-install.sh" postgresql
 if ! command -v pg_ctlcluster >/dev/null 2>&1; then
-  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
-    say "not installed, and this user cannot install Debian's postgresql; PostgreSQL tests will skip"
-    exit 0
-  fi
-  say "installing Debian's postgresql"
-  if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null); then
-    say "apt-get could not install postgresql; PostgreSQL tests will skip"
-    exit 0
-  fi
+  say "Debian's postgresql is not installed; PostgreSQL tests will skip"
+  exit 0
 fi
 
 version=$(ls /usr/lib/postgresql | sort -V | tail -n 1)

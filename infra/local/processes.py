@@ -16,6 +16,7 @@ def service_env(data_dir: Path, bootstrap: str, smtp_port: int = 8025) -> dict[s
         "INGEST_PSEUDONYM_KEY": pseudonym_key(data_dir),
         "INGEST_DATABASE_URL": f"sqlite:///{data_dir / 'ingest.db'}",
         "REFERRALS_DATABASE_URL": f"sqlite:///{data_dir / 'referrals.db'}",
+        "REFERRALS_COOKIE_SECURE": "false",  # local HTTP on loopback; production serves the pages over TLS
         "NOTIFICATIONS_DATABASE_URL": f"sqlite:///{data_dir / 'notifications.db'}",
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
         "RISK_ENGINE_DATA_DIR": str(data_dir / "risk_engine"),

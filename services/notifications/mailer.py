@@ -13,17 +13,18 @@ from email.message import EmailMessage
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from services.notifications.settings import Settings, SmtpSettings
+from shared.alert_titles import title
 from shared.events import RiskAlert
 
 _templates = Environment(loader=PackageLoader("services.notifications"), undefined=StrictUndefined, autoescape=False)
 
 
 def render_alert_email(alert: RiskAlert, settings: Settings, recipient: str) -> EmailMessage:
-    rule_title = alert.rule.replace("_", " ")
+    rule_title = title(alert.rule, alert.band)
     message = EmailMessage()
     message["From"] = settings.sender
     message["To"] = recipient
-    message["Subject"] = f"Attendance alert: {rule_title} ({alert.transition})"
+    message["Subject"] = f"Attendance alert, {alert.transition}: {rule_title}"
     # The same id however often it is sent: a resend after a crash is recognisable as one message.
     message["Message-ID"] = f"<{alert.alert_id}.{alert.transition}@ews.invalid>"
     message.set_content(

@@ -10,6 +10,7 @@ import uvicorn
 from services.referrals.app import create_app, open_database
 from services.referrals.settings import Settings, get_settings
 from services.referrals.staff import DEFAULT_VALID_DAYS, Role, add_staff, list_staff, revoke_staff
+from services.referrals.web.sessions import sign_in_url
 from shared.logging import configure_logging
 from shared.settings import kafka_settings
 
@@ -70,6 +71,19 @@ def list_staff_command() -> None:
     for staff in list_staff(_database()):
         state = f"revoked {staff.revoked_at:%Y-%m-%d}" if staff.revoked_at else f"expires {staff.expires_at:%Y-%m-%d}"
         typer.echo(f"{staff.id}\t{staff.name}\t{staff.role}\t{staff.school_urn or 'borough'}\t{state}")
+
+
+@cli.command("sign-in-link")
+def sign_in_link_command(
+    name: Annotated[str, typer.Option(help="The staff member's name, as in list-staff")],
+    minutes: Annotated[int, typer.Option(min=1, max=1440, help="How long the link works")] = 15,
+) -> None:
+    """Print a one-time link that signs the staff member in to the staff pages (local use and demos)."""
+    url = sign_in_url(_database(), Settings().public_url, name, minutes=minutes)
+    if url is None:
+        typer.echo(f"no live staff member named {name!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(url)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from services.referrals.calendars import record_calendar
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.cases import close_for_leaver
 from services.referrals.pupils import record_context, record_figures, record_identity
+from services.referrals.registers import record_marks
 from shared import events
 
 
@@ -18,10 +19,26 @@ def handle_event(session: Session, event: events.Event) -> None:
         case events.PupilIdentity():
             record_identity(session, event)
         case events.PupilAttendance():
-            record_figures(session, event)
+            record_figures(session, [event])
         case events.PupilContext():
             record_context(session, event)
             if event.leaving_date is not None:
                 close_for_leaver(session, event.school_urn, event.pupil_id, event.leaving_date)
         case events.SchoolCalendar():
             record_calendar(session, event)
+        case events.AttendanceMark():
+            record_marks(session, [event])
+
+
+# Kept per pupil whatever the order they are applied in, so a batch applies each kind together.
+TOGETHER = {events.AttendanceMark: record_marks, events.PupilAttendance: record_figures}
+
+
+def handle_events(session: Session, batch: list[events.Event]) -> None:
+    """A consumed batch in one transaction: marks together and figures together (one read for the
+    batch, one write per session or pupil), the rest in order."""
+    for kind, record in TOGETHER.items():
+        record(session, [event for event in batch if type(event) is kind])
+    for event in batch:
+        if type(event) not in TOGETHER:
+            handle_event(session, event)

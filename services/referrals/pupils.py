@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel
 
 from shared import events
-from shared.database import as_utc
+from shared.database import as_utc, rows_with_keys
 
 
 class PupilIdentity(SQLModel, table=True):
@@ -45,13 +45,23 @@ def record_identity(session: Session, identity: events.PupilIdentity) -> None:
     session.merge(PupilIdentity(**identity.model_dump(include=set(PupilIdentity.model_fields))))
 
 
-def record_figures(session: Session, snapshot: events.PupilAttendance) -> None:
-    current = session.get(PupilFigures, (snapshot.school_urn, snapshot.pupil_id))
-    if current is not None and as_utc(current.as_of) >= snapshot.occurred_at:
-        return
-    session.merge(
-        PupilFigures(**snapshot.model_dump(include=set(PupilFigures.model_fields)), as_of=snapshot.occurred_at)
-    )
+def record_figures(session: Session, snapshots: list[events.PupilAttendance]) -> None:
+    """Keep each pupil's newest figures: an older snapshot never overwrites a newer one, so a batch
+    needs only each pupil's newest and one read of what is stored."""
+    newest: dict[tuple[str, str], events.PupilAttendance] = {}
+    for snapshot in snapshots:
+        key = (snapshot.school_urn, snapshot.pupil_id)
+        if key not in newest or snapshot.occurred_at > newest[key].occurred_at:
+            newest[key] = snapshot
+    columns = (PupilFigures.school_urn, PupilFigures.pupil_id)
+    stored = {(row.school_urn, row.pupil_id): row for row in rows_with_keys(session, columns, list(newest))}
+    fields = set(PupilFigures.model_fields)
+    for key, snapshot in newest.items():
+        current = stored.get(key)
+        if current is None:
+            session.add(PupilFigures(**snapshot.model_dump(include=fields), as_of=snapshot.occurred_at))
+        elif as_utc(current.as_of) < snapshot.occurred_at:
+            current.sqlmodel_update(snapshot.model_dump(include=fields) | {"as_of": snapshot.occurred_at})
 
 
 class PupilContextRow(SQLModel, table=True):

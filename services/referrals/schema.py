@@ -8,7 +8,10 @@ from services.referrals.calendars import SchoolCalendarRow
 from services.referrals.casework.models import Alert, Case, Proposal, Provider, Referral, TimelineEntry
 from services.referrals.outbox import Outbox
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
+from services.referrals.registers import RegisterSession
 from services.referrals.staff import StaffMember
+from services.referrals.web.oidc import OidcHandshake
+from services.referrals.web.sessions import SignInLink, StaffSession
 
 TABLES = (
     StaffMember,
@@ -21,9 +24,13 @@ TABLES = (
     PupilIdentity,
     PupilFigures,
     PupilContextRow,
+    RegisterSession,
     SchoolCalendarRow,
     AuditEntry,
     Outbox,
     IdempotencyRecord,
+    StaffSession,
+    SignInLink,
+    OidcHandshake,
 )
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.settings import sqlite_in_data_dir
@@ -21,6 +21,17 @@ class Settings(BaseSettings):
     consumer_enabled: bool = Field(
         True, description="Consume the topics; off for a replica that only serves the API (and for API tests)"
     )
+    public_url: str = Field(
+        "http://127.0.0.1:8002", description="Where staff reach these pages: sign-in redirects and message links"
+    )
+    cookie_secure: bool = Field(True, description="Send the session cookie over HTTPS only (off only for local HTTP)")
+    session_idle_minutes: int = Field(30, ge=1, description="A signed-in session ends after this long unused")
+    session_max_hours: int = Field(12, ge=1, description="A signed-in session ends after this long, used or not")
+    oidc_issuer: str | None = Field(
+        None, description="The school's OpenID Connect issuer, e.g. https://login.microsoftonline.com/<tenant>/v2.0"
+    )
+    oidc_client_id: str | None = Field(None, description="This service's client id at the identity provider")
+    oidc_client_secret: SecretStr | None = Field(None, description="Its client secret")
 
 
 @cache

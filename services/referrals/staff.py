@@ -88,7 +88,7 @@ def add_staff(
 def revoke_staff(engine: Engine, name: str) -> int:
     """Revoke every live token of the staff member(s) with this name; returns how many."""
     with Session(engine) as session:
-        rows = session.exec(select(StaffMember).where(StaffMember.name == name, StaffMember.revoked_at == None)).all()  # noqa: E711
+        rows = session.exec(select(StaffMember).where(StaffMember.name == name, StaffMember.revoked_at.is_(None))).all()
         for row in rows:
             row.revoked_at = utcnow()
             session.add(row)

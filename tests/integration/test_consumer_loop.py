@@ -73,3 +73,33 @@ def test_poison_is_dead_lettered_transient_failures_are_waited_out_and_the_loop_
     finally:
         loop.stop()
         loop.join(timeout=15)
+
+
+def test_a_batch_is_handled_in_one_go_and_falls_back_to_one_by_one_when_that_fails(kafka):
+    """Marks come by the thousand: a service may take a whole batch in one transaction. If that fails,
+    the batch goes record by record, so a poison event is isolated as before."""
+    handled, batches = [], []
+
+    def handle_many(events) -> None:
+        batches.append(len(events))
+        if len(batches) == 1:
+            raise ValueError("one bad event somewhere in here")
+        handled.extend(event.pupil_id for _, event in events)
+
+    counter = Counter("test_batch_total", "consumed", ["topic", "outcome"], registry=CollectorRegistry())
+    loop = ConsumerLoop(
+        kafka, "batch-group", (topics.RISK_ALERTS,), lambda _t, event: handled.append(event.pupil_id),
+        topics.REFERRALS_DLQ, counter, handle_many=handle_many,
+    )  # fmt: skip
+    loop.start()
+    producer = make_producer(kafka, client_id="test")
+    try:
+        for pupil in ("p1", "p2"):
+            publish(producer, topics.RISK_ALERTS, risk_alert(pupil)).get(timeout=10)
+        wait_until(lambda: {"p1", "p2"} <= set(handled), 30, "the first batch, one by one")
+        publish(producer, topics.RISK_ALERTS, risk_alert("p3")).get(timeout=10)
+        wait_until(lambda: "p3" in handled and len(batches) >= 2, 30, "the next batch, in one go")
+    finally:
+        producer.close()
+        loop.stop()
+        loop.join(timeout=15)

@@ -85,5 +85,6 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     assert [(d["alert_id"], d["status"]) for d in deliveries] == [(alerts[0]["alert_id"], "sent")]
     assert len(stack.inbox.messages) == 1
     email = stack.inbox.messages[0].decode()
-    assert "persistent absence" in email and f"attendance-lead-{SCHOOL}@" in email
+    assert "Persistent absence (10% or more)" in email and f"attendance-lead-{SCHOOL}@" in email
+    assert f"/alerts/{alerts[0]['alert_id']}" in email
     assert SLIPPING not in email and STEADY not in email  # no identifiers in notifications

@@ -322,6 +322,16 @@ def test_a_pupil_who_leaves_closes_the_schools_case_as_left(referrals, staff):
     assert (case["status"], case["outcome"]) == ("closed", "left")
 
 
+def test_a_year_group_filter_reads_the_year_group_at_each_cases_own_school(referrals, staff):
+    client, _ = referrals
+    flag(referrals, "p1", SCHOOL_A, year_group=9)
+    flag(referrals, "p1", SCHOOL_B, year_group=10)  # the same child, recorded in year 10 at the new school
+    in_year_ten = client.get("/v1/cases?year_group=10", headers=staff["la"]).json()["items"]
+    assert [(case["school_urn"], case["pupil_id"]) for case in in_year_ten] == [(SCHOOL_B, "p1")]
+    alerts = client.get("/v1/alerts?status=open", headers=staff["la"]).json()["items"]
+    assert {a["school_urn"]: a["current"]["possible"] for a in alerts} == {SCHOOL_A: 100, SCHOOL_B: 100}
+
+
 def test_an_la_officer_reads_who_saw_a_pupils_record(referrals, staff):
     client, _ = referrals
     pupil = "ab" * 16

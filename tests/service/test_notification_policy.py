@@ -56,8 +56,8 @@ def test_each_transition_is_sent_once_however_often_it_arrives(tmp_path):
         ],
     )
     assert [m["Subject"] for m in messages] == [
-        "Attendance alert: persistent absence (raised)",
-        "Attendance alert: persistent absence (escalated)",
+        "Attendance alert, raised: Persistent absence (10% or more)",
+        "Attendance alert, escalated: Chronic absence (20% or more)",
     ]
     assert [status for *_, status in rows] == ["sent", "sent"]
 
@@ -65,7 +65,8 @@ def test_each_transition_is_sent_once_however_often_it_arrives(tmp_path):
 def test_a_message_names_no_pupil_and_links_to_referrals(tmp_path):
     [message], _, _ = deliver_all(tmp_path, [risk_alert("p1")])
     body = message.get_content()
-    assert "12.5%" in body and "/v1/alerts?rule=persistent_absence" in body and "p1" not in body
+    link = f"http://127.0.0.1:8002/alerts/{risk_alert('p1').alert_id}"
+    assert "12.5%" in body and link in body and "p1" not in body
 
 
 def test_a_re_raise_within_the_quiet_period_is_logged_not_sent(tmp_path):

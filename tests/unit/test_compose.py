@@ -124,9 +124,25 @@ def test_every_service_holding_state_has_a_durable_store_it_can_write():
 
 def test_no_secret_is_written_in_the_file():
     text = (ROOT / "docker-compose.yml").read_text()
-    for secret in ("POSTGRES_PASSWORD", "INGEST_PSEUDONYM_KEY", "GF_SECURITY_ADMIN_PASSWORD"):
+    for secret in ("POSTGRES_PASSWORD", "INGEST_PSEUDONYM_KEY", "GF_SECURITY_ADMIN_PASSWORD", "OIDC_CLIENT_SECRET"):
         for value in re.findall(rf"{secret}: (.+)", text):
             assert value.strip().startswith("${"), f"{secret} must come from the environment"
+
+
+def test_links_in_emails_and_sign_in_redirects_use_the_one_public_address():
+    referrals = SERVICES["referrals"]["environment"]["REFERRALS_PUBLIC_URL"]
+    assert referrals.startswith("${PUBLIC_URL:?")
+    assert SERVICES["notifications"]["environment"]["NOTIFICATIONS_REFERRALS_URL"].startswith("${PUBLIC_URL:?")
+    assert "REFERRALS_COOKIE_SECURE" not in SERVICES["referrals"]["environment"]  # Secure cookies: the default
+
+
+def test_the_image_ships_the_pinned_page_assets_and_installs_with_the_constraints():
+    dockerfile = (ROOT / "infra/Dockerfile").read_text()
+    assets, install = (
+        dockerfile.index("services.referrals.web.assets"),
+        dockerfile.index("pip install -c constraints.txt ."),
+    )
+    assert assets < install and "COPY pyproject.toml constraints.txt" in dockerfile
 
 
 def test_grafana_is_provisioned_with_prometheus_and_a_dashboard():

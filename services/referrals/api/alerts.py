@@ -13,7 +13,7 @@ from services.referrals.audit import audit
 from services.referrals.auth import Scope, ScopeDep
 from services.referrals.casework.models import OPEN_STATUSES, Alert, AlertPublic
 from services.referrals.pupils import CurrentFigures, PupilFigures
-from shared.database import SessionDep
+from shared.database import SessionDep, rows_with_keys
 from shared.paging import ListQuery, Page, decode_cursor, next_url
 from shared.problems import Forbidden
 
@@ -78,12 +78,8 @@ def _alerts_query(scope: Scope, query: AlertQuery):
 
 
 def _current_figures(session: Session, rows: list[Alert]) -> dict[tuple[str, str], CurrentFigures]:
-    keys = {(row.school_urn, row.pupil_id) for row in rows}
-    if not keys:
-        return {}
-    found = session.exec(select(PupilFigures).where(PupilFigures.pupil_id.in_({pupil for _, pupil in keys}))).all()
+    keys = sorted({(row.school_urn, row.pupil_id) for row in rows})
     return {
         (f.school_urn, f.pupil_id): CurrentFigures.model_validate(f, from_attributes=True)
-        for f in found
-        if (f.school_urn, f.pupil_id) in keys
+        for f in rows_with_keys(session, (PupilFigures.school_urn, PupilFigures.pupil_id), keys)
     }

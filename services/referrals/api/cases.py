@@ -16,27 +16,23 @@ from services.referrals.api.writes import IdempotencyKey, IfMatch, OnDay, check_
 from services.referrals.audit import audit
 from services.referrals.auth import Scope, ScopeDep
 from services.referrals.casework import cases as casework
+from services.referrals.casework.case_view import CaseDetail, case_detail
+from services.referrals.casework.caseload import CaseFilters, CaseSummary, caseload, summaries
 from services.referrals.casework.catalogue import Stage
 from services.referrals.casework.models import (
-    OPEN_REFERRALS,
     OPEN_STATUSES,
     Alert,
-    AlertPublic,
     Case,
     CaseOutcome,
     CasePublic,
     EntryKind,
     Proposal,
     ProposalPublic,
-    Referral,
     ReferralPublic,
-    TimelineEntry,
     TimelineEntryPublic,
 )
 from services.referrals.casework.proposals import current_proposals
 from services.referrals.casework.referrals import refer
-from services.referrals.pupils import CurrentFigures, PupilContextRow, PupilFigures, PupilIdentity
-from services.referrals.staff import StaffMember
 from shared.database import SessionDep
 from shared.paging import ListQuery, Page, decode_cursor, next_url
 from shared.problems import Forbidden, NotFound
@@ -56,45 +52,6 @@ class CaseQuery(ListQuery):
     lead: Annotated[str | None, Field(pattern=r"^(me|[0-9]{1,18})$", description="A staff id, or me")] = None
     opened_from: dt.date | None = None
     opened_to: dt.date | None = None
-
-
-class LatestAlert(BaseModel):
-    rule: str
-    band: str | None
-    status: str
-    raised_at: dt.datetime
-
-
-class OpenIntervention(BaseModel):
-    referral_id: int
-    intervention: str
-    status: str
-
-
-class CaseSummary(CasePublic):
-    """A caseload row: the case, its latest alert and its open interventions."""
-
-    latest_alert: LatestAlert | None = None
-    interventions: list[OpenIntervention] = []
-
-
-class PupilPublic(BaseModel):
-    upn: str
-    given_name: str
-    family_name: str
-    date_of_birth: dt.date
-
-
-class CaseDetail(CasePublic):
-    pupil: PupilPublic | None
-    year_group: int | None
-    characteristics: dict | None = Field(None, description="Only for the designated safeguarding lead and LA roles")
-    current: CurrentFigures | None
-    holding: list[str] = Field(description="Rules that still hold for the pupil")
-    alerts: list[AlertPublic]
-    timeline: list[TimelineEntryPublic]
-    referrals: list[ReferralPublic]
-    proposals: list[ProposalPublic]
 
 
 class CaseUpdate(BaseModel):
@@ -152,70 +109,13 @@ def list_cases(request: Request, session: SessionDep, scope: ScopeDep, query: An
     scope.require(scope.reads_cases, "read cases")
     if query.school_urn and not scope.allows(query.school_urn):
         raise Forbidden(f"school {query.school_urn} is outside your schools")
-    cases = session.exec(_caseload(scope, query)).all()
-    items = _summaries(session, cases)
+    filters = CaseFilters(**query.model_dump(exclude={"limit", "cursor"}))
+    after = int(decode_cursor(query.cursor, 1)[0]) if query.cursor else None
+    cases = caseload(session, scope, filters, limit=query.limit, after=after)
+    items = summaries(session, cases)
     audit(session, scope, "list_cases", pupil_ids=(case.pupil_id for case in cases), detail=f"{len(cases)} cases")
     session.commit()
     return Page(items=items, next=next_url(request, query, cases, lambda case: [case.id]))
-
-
-def _summaries(session: Session, cases: list[Case]) -> list[CaseSummary]:
-    """Each case with its latest alert and open interventions: three queries for the whole page, the
-    last two reading only the columns shown (a caseload is hundreds of rows)."""
-    ids = [case.id for case in cases]
-    latest: dict[int, LatestAlert] = {}
-    for case_id, rule, band, status, raised_at in session.exec(
-        select(Alert.case_id, Alert.rule, Alert.band, Alert.status, Alert.raised_at)
-        .where(Alert.case_id.in_(ids))
-        .order_by(Alert.updated_at)
-    ):
-        latest[case_id] = LatestAlert(rule=rule, band=band, status=status, raised_at=raised_at)
-    open_ones: dict[int, list[OpenIntervention]] = {}
-    for case_id, referral_id, intervention, status in session.exec(
-        select(Referral.case_id, Referral.id, Referral.intervention, Referral.status)
-        .where(Referral.case_id.in_(ids), Referral.status.in_(OPEN_REFERRALS))
-        .order_by(Referral.id)
-    ):
-        open_ones.setdefault(case_id, []).append(
-            OpenIntervention(referral_id=referral_id, intervention=intervention, status=status)
-        )
-    return [
-        CaseSummary.model_construct(
-            **case.model_dump(), latest_alert=latest.get(case.id), interventions=open_ones.get(case.id, [])
-        )  # built from validated rows and models: nothing to check again
-        for case in cases
-    ]
-
-
-def _caseload(scope: Scope, query: CaseQuery):
-    statement = select(Case).order_by(Case.id).limit(query.limit)
-    if scope.schools is not None:
-        statement = statement.where(Case.school_urn.in_(scope.schools))
-    for column, value in ((Case.school_urn, query.school_urn), (Case.status, query.status), (Case.stage, query.stage)):
-        if value is not None:
-            statement = statement.where(column == value)
-    if query.lead is not None:
-        statement = statement.where(Case.lead_staff_id == (scope.staff_id if query.lead == "me" else int(query.lead)))
-    if query.intervention:
-        with_it = select(Referral.case_id).where(
-            Referral.intervention == query.intervention, Referral.status.in_(OPEN_REFERRALS)
-        )
-        statement = statement.where(Case.id.in_(with_it))
-    if query.rule:
-        holding = select(Alert.case_id).where(Alert.rule == query.rule, Alert.status.in_(OPEN_STATUSES))
-        statement = statement.where(Case.id.in_(holding))
-    if query.year_group is not None:
-        in_year = select(PupilContextRow.pupil_id).where(PupilContextRow.year_group == query.year_group)
-        statement = statement.where(Case.pupil_id.in_(in_year))
-    if query.opened_from:
-        statement = statement.where(Case.opened_at >= dt.datetime.combine(query.opened_from, dt.time(), dt.UTC))
-    if query.opened_to:
-        end = dt.datetime.combine(query.opened_to + dt.timedelta(days=1), dt.time(), dt.UTC)
-        statement = statement.where(Case.opened_at < end)
-    if query.cursor:
-        (after,) = decode_cursor(query.cursor, 1)
-        statement = statement.where(Case.id > int(after))
-    return statement
 
 
 @router.get(
@@ -230,49 +130,6 @@ def read_case(case_id: CaseId, session: SessionDep, scope: ScopeDep, response: R
     session.commit()
     response.headers["ETag"] = etag("case", detail.id, detail.version)
     return detail
-
-
-def case_detail(session: Session, scope: Scope, case: Case) -> CaseDetail:
-    """Everything a case page shows the caller, filtered by what their role may see."""
-    key = (case.school_urn, case.pupil_id)
-    identity, context, figures = (session.get(model, key) for model in (PupilIdentity, PupilContextRow, PupilFigures))
-    alerts = session.exec(select(Alert).where(Alert.case_id == case.id).order_by(Alert.raised_at)).all()
-    entries = session.exec(
-        select(TimelineEntry).where(TimelineEntry.case_id == case.id).order_by(TimelineEntry.id)
-    ).all()
-    names = dict(
-        session.exec(
-            select(StaffMember.id, StaffMember.name).where(StaffMember.id.in_({e.staff_id for e in entries}))
-        ).all()
-    )
-    return CaseDetail(
-        **CasePublic.model_validate(case, from_attributes=True).model_dump(),
-        pupil=PupilPublic.model_validate(identity, from_attributes=True) if identity else None,
-        year_group=context.year_group if context else None,
-        characteristics=context.characteristics if context and scope.reads_sensitive else None,
-        current=CurrentFigures.model_validate(figures, from_attributes=True) if figures else None,
-        holding=casework.holding_rules(session, case),
-        alerts=[AlertPublic.model_validate(alert, from_attributes=True) for alert in alerts],
-        timeline=[
-            TimelineEntryPublic.model_validate(entry, from_attributes=True).model_copy(
-                update={"staff_name": names.get(entry.staff_id)}
-            )
-            for entry in entries
-            if scope.reads_sensitive or not entry.sensitive
-        ],
-        referrals=[
-            ReferralPublic.model_validate(r, from_attributes=True)
-            for r in session.exec(select(Referral).where(Referral.case_id == case.id).order_by(Referral.id))
-        ],
-        proposals=[
-            ProposalPublic.model_validate(p, from_attributes=True)
-            for p in session.exec(
-                select(Proposal)
-                .where(Proposal.case_id == case.id, Proposal.status == "proposed")
-                .order_by(Proposal.rank)
-            )
-        ],
-    )
 
 
 @router.patch(

@@ -33,11 +33,12 @@ def record_alert(session: Session, alert: RiskAlert) -> None:
             figures=alert.figures,
             raised_at=alert.occurred_at,
             updated_at=alert.occurred_at,
+            as_of=alert.as_of,
         )
         session.add(row)
     else:
         row.status, row.band, row.updated_at = alert.transition, alert.band, alert.occurred_at
-        row.reasons, row.figures = alert.reasons, alert.figures
+        row.reasons, row.figures, row.as_of = alert.reasons, alert.figures, alert.as_of
     if row.case_id is None and alert.transition.leaves_open:
         row.case_id = _join_case(session, alert).id
     if row.case_id is None:

@@ -33,6 +33,7 @@ class AlertBase(SQLModel):
     )
     raised_at: dt.datetime = timestamp(index=True)
     updated_at: dt.datetime = timestamp()
+    as_of: dt.date | None = Field(None, index=True, description="The school day of the figures it last moved with")
 
 
 class Alert(AlertBase, table=True):

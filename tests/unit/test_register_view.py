@@ -1,0 +1,64 @@
+"""The pupil page's register: the same sessions whatever order marks and corrections arrived in, figures
+over any stretch of school days, a calendar that knows closures from days not yet come."""
+
+import datetime as dt
+import itertools
+
+from services.referrals.registers import corrected_from, merge_recording, recorded
+from services.referrals.web.register_view import chart_floor, month_starts, rate, session_view, weekly_chart, weeks
+from shared.calendar import SchoolDays
+from shared.codes import current_table
+from tests.unit.engine_helpers import CALENDAR
+
+TABLE = current_table()
+DAYS = SchoolDays.from_calendars([CALENDAR])
+
+
+def at(hour: int) -> str:
+    return recorded(dt.datetime(2025, 9, 8, hour, tzinfo=dt.UTC))
+
+
+def test_a_session_is_the_same_whatever_order_its_recordings_arrive_in():
+    recordings = [("N", at(9)), ("I", at(15)), ("N", at(9))]  # a mark, its correction, a duplicate
+    results = set()
+    for order in itertools.permutations(recordings):
+        cell = None
+        for code, when in order:
+            cell = merge_recording(cell, code, when)
+        results.add(tuple(cell))
+    assert results == {("I", at(15), "N", at(9))}
+    assert corrected_from(list(results.pop())) == "N"
+    assert corrected_from(merge_recording(None, "/", at(9))) is None
+
+
+def test_rates_count_only_possible_sessions_on_school_days():
+    sessions = {
+        "2025-09-08|AM": ["/", at(9), "/", at(9)],
+        "2025-09-08|PM": ["N", at(9), "N", at(9)],
+        "2025-09-09|AM": ["#", at(9), "#", at(9)],  # not a possible session
+        "2025-09-01|AM": ["N", at(9), "N", at(9)],  # an INSET day: the school was shut
+    }
+    figures = rate(sessions, DAYS, TABLE, dt.date(2025, 9, 1), dt.date(2025, 9, 9))
+    assert (figures.possible, figures.attended, figures.attendance) == (2, 1, 0.5)
+
+
+def test_the_calendar_shows_closures_and_leaves_days_to_come_empty():
+    [first, second] = weeks({}, DAYS, TABLE, dt.date(2025, 9, 1), dt.date(2025, 9, 10))
+    assert first.monday == dt.date(2025, 9, 1)
+    assert first.days[0] is None and first.days[1] is None  # INSET days
+    assert [s.kind for s in first.days[2]] == ["unmarked", "unmarked"]
+    assert second.days[2] != [] and second.days[3] == [] and second.days[4] == []  # Thu and Fri not yet come
+    view = session_view({"2025-09-08|AM": ["I", at(15), "N", at(9)]}, dt.date(2025, 9, 8), "AM", TABLE)
+    assert view.label == "Mon 08 Sep AM: I (authorised absence), corrected from N"
+
+
+def test_the_chart_reaches_down_to_the_lowest_week():
+    assert chart_floor([0.97, 0.92]) == 0.8 and chart_floor([0.61, 0.9]) == 0.6
+    svg = weekly_chart([(dt.date(2025, 9, 8), 1.0), (dt.date(2025, 9, 15), 0.6)], 0.93)
+    assert 'role="img"' in svg and "latest 60%" in svg and ">60%<" in svg
+
+
+def test_the_charts_time_axis_names_each_month_where_it_begins():
+    mondays = [dt.date(2025, 9, 22), dt.date(2025, 9, 29), dt.date(2025, 10, 6), dt.date(2025, 10, 13)]
+    assert month_starts(mondays) == [(0, "Sep"), (2, "Oct")]
+    assert ">Oct<" in weekly_chart([(monday, 0.9) for monday in mondays], None)

@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 from bench.casework import BUSY_SCHOOL, seed, timed
 from bench.harness import per_database, percentile, record
 from services.referrals.app import create_app, open_database
-from services.referrals.calendars import record_calendar
 from services.referrals.casework.models import Case
 from services.referrals.consumer import handle_events
 from services.referrals.pupils import PupilFigures
@@ -27,6 +26,7 @@ from services.referrals.registers import RegisterSession, recorded
 from services.referrals.settings import Settings
 from services.referrals.staff import Role, add_staff
 from services.referrals.web.sessions import sign_in_url
+from services.referrals.calendars import record_calendar
 from shared.events import AttendanceMark, PupilAttendance
 from shared.settings import KafkaSettings
 from synthetic.calendar import school_calendar, school_days
@@ -93,7 +93,7 @@ def measure(url: str, pupils: int, requests: int) -> dict:
                 timings = timed(lambda p=path: client.get(p).raise_for_status(), requests)
                 figures[f"{name}_p50_ms"] = round(percentile(timings, 50), 1)
                 figures[f"{name}_p99_ms"] = round(percentile(timings, 99), 1)
-            figures["today_alerts_shown"] = client.get("/").text.count("govuk-summary-card__title")
+            figures["today_alerts_shown"] = client.get("/").text.count('class="govuk-summary-card__title"')
         figures |= morning_register(engine)
     finally:
         engine.dispose()

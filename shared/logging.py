@@ -5,6 +5,7 @@ by the database engines (shared/database.py)."""
 from __future__ import annotations
 
 import logging.config
+import sys
 from functools import cache
 from typing import Literal
 
@@ -19,6 +20,23 @@ class LoggingSettings(BaseSettings):
         "console", description="console: time, service, level, message; json: one JSON object per line"
     )
     level: str = Field("INFO", description="Lowest level written")
+
+
+class StdoutHandler(logging.StreamHandler):
+    """Writes to whatever sys.stdout is at the time, so a stdout replaced and closed since
+    configuration (a CLI or test runner capturing output) never leaves the handler writing to
+    a closed file."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self):
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
 
 
 @cache
@@ -42,9 +60,7 @@ def logging_config(service: str, settings: LoggingSettings | None = None) -> dic
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {settings.format: formatters[settings.format]},
-        "handlers": {
-            "default": {"class": "logging.StreamHandler", "formatter": settings.format, "stream": "ext://sys.stdout"}
-        },
+        "handlers": {"default": {"()": StdoutHandler, "formatter": settings.format}},
         "root": {"level": settings.level, "handlers": ["default"]},
         # kafka-python logs every reconnect attempt at INFO/WARNING; uvicorn's access lines name
         # URLs that can hold pupil ids, and request metrics say what operations needs.

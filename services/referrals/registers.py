@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, SQLModel
 
 from shared.database import rows_with_keys
 from shared.events import AttendanceMark
@@ -16,6 +16,7 @@ from shared.events import AttendanceMark
 # text, so the latest and the first are the same whatever order the marks arrived in.
 Cell = list
 SessionKey = tuple[str, str, dt.date, str]  # school, pupil, date, AM or PM
+Register = dict[tuple[dt.date, str], Cell]  # one pupil's sessions: (date, AM or PM) -> cell
 
 
 class RegisterSession(SQLModel, table=True):
@@ -62,16 +63,27 @@ def record_marks(session: Session, marks: list[AttendanceMark]) -> None:
             row.code, row.recorded_at, row.first_code, row.first_recorded_at = combine(row.cell, cell)
 
 
-def register_of(session: Session, school_urn: str, pupil_id: str, first: dt.date, last: dt.date) -> dict[str, Cell]:
-    """A pupil's sessions at a school from `first` to `last`, as '2025-09-08|AM' -> cell."""
-    rows = session.exec(
-        select(RegisterSession).where(
-            RegisterSession.school_urn == school_urn,
-            RegisterSession.pupil_id == pupil_id,
-            RegisterSession.date.between(first, last),
-        )
-    )
-    return {f"{row.date.isoformat()}|{row.session}": row.cell for row in rows}
+# What a page reads of a session: read as plain columns, as pages read hundreds of pupils' sessions.
+CELL_COLUMNS = (RegisterSession.date, RegisterSession.session, RegisterSession.code, RegisterSession.recorded_at,
+                RegisterSession.first_code, RegisterSession.first_recorded_at)  # fmt: skip
+
+
+def register_of(session: Session, school_urn: str, pupil_id: str, first: dt.date, last: dt.date) -> Register:
+    """A pupil's sessions at a school from `first` to `last`."""
+    return registers_of(session, [(school_urn, pupil_id)], first, last)[(school_urn, pupil_id)]
+
+
+def registers_of(
+    session: Session, keys: list[tuple[str, str]], first: dt.date, last: dt.date
+) -> dict[tuple[str, str], Register]:
+    """Many pupils' sessions from `first` to `last`, by (school, pupil): one query for a page."""
+    registers: dict[tuple[str, str], Register] = {key: {} for key in keys}
+    columns = (RegisterSession.school_urn, RegisterSession.pupil_id)
+    reading = (*columns, *CELL_COLUMNS)
+    window = RegisterSession.date.between(first, last)
+    for school_urn, pupil_id, day, half, *cell in rows_with_keys(session, columns, keys, window, reading=reading):
+        registers[(school_urn, pupil_id)][(day, half)] = cell
+    return registers
 
 
 def merge_recording(current: Cell | None, code: str, at: str) -> Cell:

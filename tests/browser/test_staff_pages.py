@@ -21,6 +21,7 @@ def test_a_pastoral_lead_works_todays_alert_through_the_pages(chromium, staff_pa
     page.goto(sign_in_url(engine, url, "Sam Lead"))
     assert page.get_by_role("heading", name="Today").is_visible()
     assert page.get_by_text("85% of absences fall on Mondays or Fridays").is_visible()
+    assert page.get_by_text("absent 8 of the last 20 sessions, mostly Mondays and Fridays").is_visible()
     assert page.get_by_text("Proposed support:").is_visible()
     check_accessibility(page)
     page.screenshot(path=tmp_path / "today.png", full_page=True)

@@ -52,9 +52,9 @@ def test_any_batching_and_order_gives_the_same_register(engine):
                 record_marks(session, marks[start : start + size])
                 session.commit()
         register = stored(engine)
-        assert register[f"{DAYS[0]}|AM"][0::2] == ["I", "N"]  # the latest code, and the first it replaced
-        assert register[f"{DAYS[2]}|PM"][0::2] == ["N", "/"]
-        assert register[f"{DAYS[4]}|PM"][0::2] == ["/", "/"]
+        assert register[(DAYS[0], "AM")][0::2] == ["I", "N"]  # the latest code, and the first it replaced
+        assert register[(DAYS[2], "PM")][0::2] == ["N", "/"]
+        assert register[(DAYS[4], "PM")][0::2] == ["/", "/"]
         assert len(register) == 10
 
 
@@ -62,7 +62,7 @@ def test_a_pupils_register_at_one_school_is_not_shown_at_another(engine):
     with Session(engine) as session:
         record_marks(session, [mark("p1", MONDAY, "AM", "/"), mark("p1", MONDAY, "AM", "O", school=SCHOOL_B)])
         session.commit()
-    assert stored(engine)[f"{MONDAY}|AM"][0] == "/" and stored(engine, SCHOOL_B)[f"{MONDAY}|AM"][0] == "O"
+    assert stored(engine)[(MONDAY, "AM")][0] == "/" and stored(engine, SCHOOL_B)[(MONDAY, "AM")][0] == "O"
 
 
 def test_a_batch_larger_than_one_query_reads_every_stored_session(engine):
@@ -73,7 +73,7 @@ def test_a_batch_larger_than_one_query_reads_every_stored_session(engine):
     with Session(engine) as session:
         record_marks(session, [mark(p, MONDAY, half, "N", hour=12) for p in pupils for half in ("AM", "PM")])
         session.commit()
-        assert {register_of(session, SCHOOL_A, p, MONDAY, MONDAY)[f"{MONDAY}|PM"][0] for p in pupils} == {"N"}
+        assert {register_of(session, SCHOOL_A, p, MONDAY, MONDAY)[(MONDAY, "PM")][0] for p in pupils} == {"N"}
 
 
 def test_the_newest_figures_win_within_a_batch_and_against_what_is_stored(engine):

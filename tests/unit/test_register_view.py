@@ -5,7 +5,15 @@ import datetime as dt
 import itertools
 
 from services.referrals.registers import corrected_from, merge_recording, recorded
-from services.referrals.web.register_view import chart_floor, month_starts, rate, session_view, weekly_chart, weeks
+from services.referrals.web.register_view import (
+    absence_pattern,
+    chart_floor,
+    month_starts,
+    rate,
+    session_view,
+    weekly_chart,
+    weeks,
+)
 from shared.calendar import SchoolDays
 from shared.codes import current_table
 from tests.unit.engine_helpers import CALENDAR
@@ -33,10 +41,10 @@ def test_a_session_is_the_same_whatever_order_its_recordings_arrive_in():
 
 def test_rates_count_only_possible_sessions_on_school_days():
     sessions = {
-        "2025-09-08|AM": ["/", at(9), "/", at(9)],
-        "2025-09-08|PM": ["N", at(9), "N", at(9)],
-        "2025-09-09|AM": ["#", at(9), "#", at(9)],  # not a possible session
-        "2025-09-01|AM": ["N", at(9), "N", at(9)],  # an INSET day: the school was shut
+        (dt.date(2025, 9, 8), "AM"): ["/", at(9), "/", at(9)],
+        (dt.date(2025, 9, 8), "PM"): ["N", at(9), "N", at(9)],
+        (dt.date(2025, 9, 9), "AM"): ["#", at(9), "#", at(9)],  # not a possible session
+        (dt.date(2025, 9, 1), "AM"): ["N", at(9), "N", at(9)],  # an INSET day: the school was shut
     }
     figures = rate(sessions, DAYS, TABLE, dt.date(2025, 9, 1), dt.date(2025, 9, 9))
     assert (figures.possible, figures.attended, figures.attendance) == (2, 1, 0.5)
@@ -48,7 +56,7 @@ def test_the_calendar_shows_closures_and_leaves_days_to_come_empty():
     assert first.days[0] is None and first.days[1] is None  # INSET days
     assert [s.kind for s in first.days[2]] == ["unmarked", "unmarked"]
     assert second.days[2] != [] and second.days[3] == [] and second.days[4] == []  # Thu and Fri not yet come
-    view = session_view({"2025-09-08|AM": ["I", at(15), "N", at(9)]}, dt.date(2025, 9, 8), "AM", TABLE)
+    view = session_view({(dt.date(2025, 9, 8), "AM"): ["I", at(15), "N", at(9)]}, dt.date(2025, 9, 8), "AM", TABLE)
     assert view.label == "Mon 08 Sep AM: I (authorised absence), corrected from N"
 
 
@@ -62,3 +70,17 @@ def test_the_charts_time_axis_names_each_month_where_it_begins():
     mondays = [dt.date(2025, 9, 22), dt.date(2025, 9, 29), dt.date(2025, 10, 6), dt.date(2025, 10, 13)]
     assert month_starts(mondays) == [(0, "Sep"), (2, "Oct")]
     assert ">Oct<" in weekly_chart([(monday, 0.9) for monday in mondays], None)
+
+
+def test_the_recent_absence_pattern_names_the_weekday_that_holds_most_absences():
+    mondays = [dt.date(2025, 9, 8) + dt.timedelta(weeks=n) for n in range(3)]
+    sessions = {}
+    for day in DAYS.school_days_between(mondays[0], mondays[-1] + dt.timedelta(days=4)):
+        for session in ("AM", "PM"):
+            sessions[(day, session)] = ["N" if day in mondays else "/", at(9), "/", at(9)]
+    sessions[(mondays[1] + dt.timedelta(days=2), "AM")] = ["I", at(9), "I", at(9)]  # one Wednesday, ill
+    last = mondays[-1] + dt.timedelta(days=4)
+    assert absence_pattern(sessions, DAYS, TABLE, last) == "absent 5 of the last 20 sessions, mostly Mondays"
+    spread = {key: ["/", at(9), "/", at(9)] for key in sessions} | {(mondays[2], "AM"): ["N", at(9), "N", at(9)]}
+    assert absence_pattern(spread, DAYS, TABLE, last) == "absent 1 of the last 20 sessions"
+    assert absence_pattern({key: ["/", at(9), "/", at(9)] for key in sessions}, DAYS, TABLE, last) is None

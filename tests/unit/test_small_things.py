@@ -1,6 +1,8 @@
 """Small promises (issue #10, items 8, 20, 23): usage lines, readable logs, no bound values in errors."""
 
+import contextlib
 import datetime as dt
+import io
 import json
 import logging.config
 
@@ -21,8 +23,19 @@ def test_bench_help_prints_usage_instead_of_crashing(capsys):
     assert bench_main(["no-such-benchmark"]) == 2
 
 
+@pytest.fixture
+def configured_logging():
+    """Root's handlers as they were before the test configured logging, so later tests'
+    output is not mixed with log lines."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.mark.parametrize("log_format", ["console", "json"])
-def test_logs_are_readable_lines_by_default_and_json_when_asked(capsys, log_format):
+def test_logs_are_readable_lines_by_default_and_json_when_asked(capsys, configured_logging, log_format):
     logging.config.dictConfig(logging_config("ingest", LoggingSettings(format=log_format)))
     logging.getLogger("services.ingest").info("batch published")
     line = capsys.readouterr().out.strip().splitlines()[-1]
@@ -31,6 +44,14 @@ def test_logs_are_readable_lines_by_default_and_json_when_asked(capsys, log_form
     else:
         assert line.endswith("ingest        INFO    batch published") and not line.startswith("{")
     assert LoggingSettings().format == "console"
+
+
+def test_logs_follow_stdout_when_it_is_replaced_after_configuration(configured_logging):
+    logging.config.dictConfig(logging_config("ingest", LoggingSettings()))
+    replaced = io.StringIO()
+    with contextlib.redirect_stdout(replaced):
+        logging.getLogger("services.ingest").info("written to the stdout of the moment")
+    assert "written to the stdout of the moment" in replaced.getvalue()
 
 
 def test_a_failing_insert_does_not_put_a_childs_details_in_the_error(tmp_path):

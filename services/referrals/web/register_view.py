@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections import Counter
 from dataclasses import dataclass
 from html import escape
 
-from services.referrals.registers import Cell, corrected_from
+from services.referrals.registers import Register, corrected_from
 from shared.calendar import SchoolDays
 from shared.codes import Category, CodeTable
 
@@ -59,19 +60,19 @@ class Rate:
         return self.attended / self.possible if self.possible else None
 
 
-def session_view(sessions: dict[str, Cell], day: dt.date, session: str, table: CodeTable) -> SessionView:
-    cell = sessions.get(f"{day.isoformat()}|{session}")
+def session_view(sessions: Register, day: dt.date, session: str, table: CodeTable) -> SessionView:
+    cell = sessions.get((day, session))
     if cell is None:
         return SessionView(day, session, None, "unmarked", None)
     return SessionView(day, session, cell[0], KINDS[table.category(cell[0])], corrected_from(cell))
 
 
-def rate(sessions: dict[str, Cell], days: SchoolDays, table: CodeTable, first: dt.date, last: dt.date) -> Rate:
+def rate(sessions: Register, days: SchoolDays, table: CodeTable, first: dt.date, last: dt.date) -> Rate:
     """Attendance over the school days from `first` to `last`: attended / possible."""
     possible = attended = 0
     for day in days.school_days_between(first, last):
         for session in ("AM", "PM"):
-            cell = sessions.get(f"{day.isoformat()}|{session}")
+            cell = sessions.get((day, session))
             if cell is None:
                 continue
             category = table.category(cell[0])
@@ -80,7 +81,31 @@ def rate(sessions: dict[str, Cell], days: SchoolDays, table: CodeTable, first: d
     return Rate(possible, attended)
 
 
-def weeks(sessions: dict[str, Cell], days: SchoolDays, table: CodeTable, first: dt.date, last: dt.date) -> list[Week]:
+WEEKDAYS = ("Mondays", "Tuesdays", "Wednesdays", "Thursdays", "Fridays")
+
+
+def absence_pattern(sessions: Register, days: SchoolDays, table: CodeTable, last: dt.date,
+                    count: int = 20) -> str | None:  # fmt: skip
+    """'absent 9 of the last 20 sessions, mostly Mondays': the pupil's latest `count` possible
+    sessions up to `last`, and the weekday(s) that hold at least half the absences, if any do."""
+    newest_first = [
+        (day, table.category(cell[0]))
+        for day in reversed(days.school_days_back(last, count))
+        for session in ("PM", "AM")
+        if (cell := sessions.get((day, session))) is not None
+    ]
+    recent = [(day, category) for day, category in newest_first if category.counts_as_possible][:count]
+    absent_on = [day.weekday() for day, category in recent if not category.attended]
+    if not absent_on:
+        return None
+    by_day = Counter(absent_on).most_common()
+    top = [weekday for weekday, n in by_day if n == by_day[0][1] and n >= 2][:2]
+    mostly = top and sum(absent_on.count(weekday) for weekday in top) * 2 >= len(absent_on)
+    where = f", mostly {' and '.join(WEEKDAYS[weekday] for weekday in sorted(top))}" if mostly else ""
+    return f"absent {len(absent_on)} of the last {len(recent)} sessions{where}"
+
+
+def weeks(sessions: Register, days: SchoolDays, table: CodeTable, first: dt.date, last: dt.date) -> list[Week]:
     """Every week from `first` to `last` that had a school day, each weekday's two sessions."""
     monday = first - dt.timedelta(days=first.weekday())
     out = []
@@ -97,7 +122,7 @@ def weeks(sessions: dict[str, Cell], days: SchoolDays, table: CodeTable, first: 
     return out
 
 
-def weekly_rates(sessions: dict[str, Cell], days: SchoolDays, table: CodeTable, calendar_weeks: list[Week]):
+def weekly_rates(sessions: Register, days: SchoolDays, table: CodeTable, calendar_weeks: list[Week]):
     """(Monday, attendance rate or None) for each week shown."""
     return [
         (week.monday, rate(sessions, days, table, week.monday, week.monday + dt.timedelta(days=4)).attendance)

@@ -15,14 +15,23 @@ from services.referrals.casework.caseload import CaseFilters, CaseSummary, casel
 from services.referrals.casework.catalogue import catalogue
 from services.referrals.casework.models import OPEN_STATUSES, Alert, Case, Proposal, Referral, ReferralStatus
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
-from services.referrals.registers import register_of
-from services.referrals.web.register_view import Rate, Week, rate, weekly_chart, weekly_rates, weeks
+from services.referrals.registers import register_of, registers_of
+from services.referrals.web.register_view import (
+    Rate,
+    Week,
+    absence_pattern,
+    rate,
+    weekly_chart,
+    weekly_rates,
+    weeks,
+)
 from shared.calendar import SchoolDays, academic_year_of
 from shared.codes import current_table
 from shared.database import rows_with_keys
 
 TODAY_LIMIT = 200
 RECENT_SCHOOL_DAYS = 20  # "the last four weeks"
+PATTERN_SESSIONS = 20  # Today's "absent 9 of the last 20 sessions"
 
 
 @dataclass(frozen=True)
@@ -52,12 +61,14 @@ class TodayItem:
     person: Person
     risk_score: int
     proposals: list[Proposal]
+    pattern: str | None  # the recent absences in words, where the register has them
 
 
 @dataclass(frozen=True)
 class TodayView:
     since: dt.date | None
     items: list[TodayItem]
+    total: int = 0  # alerts since the last school day; the page shows the TODAY_LIMIT riskiest
 
 
 def today(session: Session, scope: Scope) -> TodayView:
@@ -71,27 +82,54 @@ def today(session: Session, scope: Scope) -> TodayView:
     # A school's own calendar says which day was the last school day; the borough view uses weekdays.
     days = school_days(session, min(scope.schools)) if scope.schools else SchoolDays()
     since = days.school_days_back(latest, 2)[0]
-    alerts = session.exec(select(Alert).where(*shown, Alert.as_of >= since)).all()
-    alerts = sorted(alerts, key=lambda a: (-a.figures.get("risk_score", 0), -a.updated_at.timestamp()))[:TODAY_LIMIT]
+    everything = session.exec(select(Alert).where(*shown, Alert.as_of >= since)).all()
+    alerts = sorted(everything, key=lambda a: (-a.figures.get("risk_score", 0), -a.updated_at.timestamp()))
+    alerts = alerts[:TODAY_LIMIT]
     everyone = people(session, scope, {(a.school_urn, a.pupil_id) for a in alerts})
-    proposals: dict[int, list[Proposal]] = {}
-    case_ids = [a.case_id for a in alerts]
-    for proposal in session.exec(
-        select(Proposal).where(Proposal.case_id.in_(case_ids), Proposal.status == "proposed").order_by(Proposal.rank)
-    ):
-        proposals.setdefault(proposal.case_id, []).append(proposal)
+    proposals = _proposals_by_case(session, [a.case_id for a in alerts])
+    patterns = _absence_patterns(session, alerts)
     return TodayView(
         since,
         [
             TodayItem(
-                a,
-                everyone[(a.school_urn, a.pupil_id)],
-                int(a.figures.get("risk_score", 0)),
-                proposals.get(a.case_id, []),
+                alert=a,
+                person=everyone[(a.school_urn, a.pupil_id)],
+                risk_score=int(a.figures.get("risk_score", 0)),
+                proposals=proposals.get(a.case_id, []),
+                pattern=patterns.get(a.alert_id),
             )
             for a in alerts
         ],
+        total=len(everything),
     )
+
+
+def _proposals_by_case(session: Session, case_ids: list[int]) -> dict[int, list[Proposal]]:
+    proposals: dict[int, list[Proposal]] = {}
+    for proposal in session.exec(
+        select(Proposal).where(Proposal.case_id.in_(case_ids), Proposal.status == "proposed").order_by(Proposal.rank)
+    ):
+        proposals.setdefault(proposal.case_id, []).append(proposal)
+    return proposals
+
+
+def _absence_patterns(session: Session, alerts: list[Alert]) -> dict[str, str]:
+    """Each alerted pupil's recent absences in words ('absent 9 of the last 20 sessions, mostly
+    Mondays'), from referrals' own copy of their register up to the day of the alert's figures."""
+    dated = [a for a in alerts if a.as_of is not None]
+    if not dated:
+        return {}
+    calendars = {school: school_days(session, school) for school in {a.school_urn for a in dated}}
+    first = min(calendars[a.school_urn].school_days_back(a.as_of, PATTERN_SESSIONS)[0] for a in dated)
+    keys = sorted({(a.school_urn, a.pupil_id) for a in dated})
+    registers = registers_of(session, keys, first, max(a.as_of for a in dated))
+    table, patterns = current_table(), {}
+    for a in dated:
+        register = registers[(a.school_urn, a.pupil_id)]
+        pattern = absence_pattern(register, calendars[a.school_urn], table, a.as_of, PATTERN_SESSIONS)
+        if pattern:
+            patterns[a.alert_id] = pattern
+    return patterns
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import casework, ingest, pages, risk_engine
+from bench import casework, ingest, notifications, pages, risk_engine
 
 BENCHMARKS = {
     "ingest": ingest.main,
     "risk_engine": lambda: risk_engine.main([]),
     "casework": lambda: casework.main([]),
     "pages": lambda: pages.main([]),
+    "notifications": lambda: notifications.main([]),
 }
 USAGE = (
     f"usage: python -m bench [{' | '.join(BENCHMARKS)} ...]\n"

@@ -26,7 +26,7 @@ from services.referrals.registers import RegisterSession, recorded
 from services.referrals.settings import Settings
 from services.referrals.staff import Role, add_staff
 from services.referrals.web.sessions import sign_in_url
-from services.referrals.calendars import record_calendar
+from shared.calendar_store import record_calendar
 from shared.events import AttendanceMark, PupilAttendance
 from shared.settings import KafkaSettings
 from synthetic.calendar import school_calendar, school_days

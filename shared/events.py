@@ -112,6 +112,24 @@ class PupilIdentity(Event):
     date_of_birth: dt.date
 
 
+class ParentContact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    email: str | None = None
+    mobile: str | None = Field(None, description="A UK mobile number")
+    prefers: str = Field("sms", description="sms or email, where both are held")
+
+
+class PupilContacts(Event):
+    """How to reach a pupil's parents or carers about attendance, and whether they opted out.
+    Travels only on `pupil.contacts`, read only by notifications."""
+
+    pupil_id: str
+    school_urn: str
+    parents: list[ParentContact] = Field(default_factory=list, max_length=4)
+    opted_out: bool = Field(False, description="The family asked not to get attendance messages")
+
+
 class Term(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 

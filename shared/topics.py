@@ -35,6 +35,8 @@ PUPIL_KEY = ("school_urn", "pupil_id")
 MARKS = Topic("attendance.marks", events.AttendanceMark, key_fields=PUPIL_KEY, writer="ingest")
 PUPIL_CONTEXT = Topic("pupil.context", events.PupilContext, key_fields=PUPIL_KEY, writer="ingest", compacted=True)
 PUPIL_IDENTITY = Topic("pupil.identity", events.PupilIdentity, key_fields=PUPIL_KEY, writer="ingest", compacted=True)
+# Parents' contact details: only notifications reads this topic.
+CONTACTS = Topic("pupil.contacts", events.PupilContacts, key_fields=PUPIL_KEY, writer="ingest", compacted=True)
 SCHOOL_CALENDAR = Topic(
     "school.calendar",
     events.SchoolCalendar,
@@ -70,6 +72,7 @@ REGISTRY: tuple[Topic, ...] = (
     MARKS,
     PUPIL_CONTEXT,
     PUPIL_IDENTITY,
+    CONTACTS,
     SCHOOL_CALENDAR,
     RISK_ALERTS,
     PUPIL_ATTENDANCE,

@@ -10,6 +10,8 @@ from shared.events import (
     PupilAttendance,
     PupilContext,
     PupilIdentity,
+    ReferralEvent,
+    ReferralEventKind,
     RiskAlert,
     Transition,
     alert_id_for,
@@ -93,3 +95,9 @@ def context(
         characteristics=Characteristics(**flags),
         area_code="E01012004",
     )
+
+
+def casework_event(
+    kind: ReferralEventKind, pupil: str = "p1", school: str = SCHOOL_A, *, case_id: int = 1, **fields
+) -> ReferralEvent:
+    return ReferralEvent(kind=kind, case_id=case_id, pupil_id=pupil, school_urn=school, **fields)

@@ -14,8 +14,10 @@ from typing import Annotated, NamedTuple
 import typer
 from honcho.manager import Manager
 from honcho.printer import Printer
+from sqlmodel import Session, select
 
 from infra.local.broker import BrokerFailed, EmbeddedBroker
+from infra.local.digest_preview import write_preview
 from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
 from infra.local.screenshots import capture
 from infra.local.status import status_line
@@ -23,7 +25,10 @@ from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
 from services.ingest.settings import KeyStoreSettings
 from services.notifications.app import open_database as open_notifications
+from services.notifications.directory import NewRecipient, add_recipient
+from services.notifications.models import Channel, Recipient
 from services.notifications.operators import issue_operator_token
+from services.notifications.routing import RecipientRole
 from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
 from services.referrals.settings import Settings as ReferralsSettings
@@ -81,10 +86,27 @@ def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
             open_notifications(NotificationsSettings(database_url=env["NOTIFICATIONS_DATABASE_URL"])), "Demo operator"
         ),
     )
+    _demo_directory(open_notifications(NotificationsSettings(database_url=env["NOTIFICATIONS_DATABASE_URL"])))
     referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
     if not any(member.name == DEMO_LEAD for member in list_staff(referrals)):
         add_staff(referrals, DEMO_LEAD, Role.SCHOOL_STAFF, school_urns(FeedPlan.schools)[0])
     return DemoCredentials(staff, connector, operator)
+
+
+def _demo_directory(engine) -> None:
+    """Each school's attendance lead and the LA's attendance team and CME officer, by email to the
+    local mail server, the first time the demo runs."""
+    with Session(engine) as session:
+        if session.exec(select(Recipient)).first() is not None:
+            return
+        for urn in school_urns(FeedPlan.schools):
+            add_recipient(session, NewRecipient(name=f"Attendance lead {urn}", role=RecipientRole.ATTENDANCE_LEAD,
+                                                school_urn=urn, channel=Channel.EMAIL,
+                                                address=f"attendance-lead-{urn}@schools.invalid"))  # fmt: skip
+        for role, address in ((RecipientRole.LA_ATTENDANCE_OFFICER, "attendance-team@la.invalid"),
+                              (RecipientRole.CME_OFFICER, "cme-officer@la.invalid")):  # fmt: skip
+            add_recipient(session, NewRecipient(name=role.replace("_", " ").capitalize(), role=role,
+                                                channel=Channel.EMAIL, address=address))  # fmt: skip
 
 
 @cli.command()
@@ -184,6 +206,13 @@ def screenshots(out: Annotated[Path, typer.Option(help="Where to write the image
         raise typer.BadParameter("no demo attendance lead: start the demo with `ews run` first")
     for path in capture(link, out):
         typer.echo(f"wrote {path}")
+
+
+@cli.command("digest-preview")
+def digest_preview(out: Annotated[Path, typer.Option(help="Where to write the files")] = Path("docs/images")) -> None:
+    """Render a head of year's daily digest as text, HTML and a screenshot of the HTML, for the README."""
+    for path in write_preview(out):
+        typer.echo(path)
 
 
 @cli.command()

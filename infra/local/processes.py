@@ -19,6 +19,10 @@ def service_env(data_dir: Path, bootstrap: str, smtp_port: int = 8025) -> dict[s
         "REFERRALS_COOKIE_SECURE": "false",  # local HTTP on loopback; production serves the pages over TLS
         "NOTIFICATIONS_DATABASE_URL": f"sqlite:///{data_dir / 'notifications.db'}",
         "NOTIFICATIONS_SMTP_PORT": str(smtp_port),
+        # A synthetic school day passes in seconds, so wall-clock quiet hours and weekends mean
+        # nothing here: messages go when due. Production keeps both (the settings' defaults).
+        "NOTIFICATIONS_QUIET_HOURS": "00:00-00:00",
+        "NOTIFICATIONS_RESPECT_SCHOOL_DAYS": "false",
         "RISK_ENGINE_DATA_DIR": str(data_dir / "risk_engine"),
     }
 

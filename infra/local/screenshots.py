@@ -1,4 +1,5 @@
-"""Screenshots of the staff pages from a running demo borough, for the README (`ews screenshots`)."""
+"""Screenshots for the README: the staff pages from a running demo borough (`ews screenshots`), and a
+rendered email (`ews digest-preview`)."""
 
 from __future__ import annotations
 
@@ -29,3 +30,18 @@ def capture(sign_in_link: str, out: Path) -> list[Path]:
         page.screenshot(path=whole, full_page=True)
         browser.close()
     return [today, pupil, whole]
+
+
+def capture_html(html: Path, out: Path) -> None:
+    """A rendered email as a reader sees it, at a laptop's width."""
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        raise SystemExit("Debian's chromium is needed: apt-get install chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 800, "height": 600})
+        page.goto(html.resolve().as_uri())
+        page.screenshot(path=out, full_page=True)
+        browser.close()

@@ -17,7 +17,7 @@ from services.ingest import service
 from services.ingest.bodies import json_request_body, request_clock, validate_json, validate_rows
 from services.ingest.csv_marks import rows_from_csv
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import MAX_ROWS, Accepted, CalendarIn, Clock, MarkIn, PupilIn
+from services.ingest.schemas import MAX_ROWS, Accepted, CalendarIn, Clock, ContactsIn, MarkIn, PupilIn
 from services.ingest.security import ConnectorDep
 from services.ingest.settings import Settings
 
@@ -25,6 +25,7 @@ router = APIRouter(prefix="/v1")
 MARK_ROWS = TypeAdapter(Annotated[list[MarkIn], Field(max_length=MAX_ROWS)])
 PUPIL_ROWS = TypeAdapter(Annotated[list[PupilIn], Field(max_length=MAX_ROWS)])
 CALENDAR = TypeAdapter(CalendarIn)
+CONTACT_ROWS = TypeAdapter(Annotated[list[ContactsIn], Field(max_length=MAX_ROWS)])
 
 
 def get_publisher(request: Request) -> Publisher:
@@ -118,6 +119,24 @@ async def post_pupils(
 ) -> Accepted:
     rows = validate_json(PUPIL_ROWS, await request.body(), clock)
     return Accepted(accepted=await run_in_threadpool(service.accept_pupils, rows, connector, key, publisher))
+
+
+@router.post(
+    "/contacts",
+    status_code=202,
+    response_model=Accepted,
+    summary="Publish how to reach pupils' parents about attendance",
+    description="Email addresses and UK mobile numbers of up to four parents or carers a pupil, and whether "
+    "the family opted out; a later row for the same pupil replaces the earlier one. They go only to the "
+    "contacts topic, which only notifications reads." + ALL_OR_NOTHING,
+    responses=ERRORS,
+    openapi_extra=json_request_body(CONTACT_ROWS, ContactsIn.model_config["json_schema_extra"]["examples"][0:1]),
+)
+async def post_contacts(
+    request: Request, connector: ConnectorDep, key: KeyDep, publisher: PublisherDep, clock: ClockDep
+) -> Accepted:
+    rows = validate_json(CONTACT_ROWS, await request.body(), clock)
+    return Accepted(accepted=await run_in_threadpool(service.accept_contacts, rows, connector, key, publisher))
 
 
 @router.post(

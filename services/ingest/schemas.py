@@ -213,6 +213,47 @@ class PupilIn(BaseModel):
 TERM_ORDER = ("autumn", "spring", "summer")
 
 
+MOBILE = r"^(\+44\s?7\d{3}|07\d{3})\s?\d{3}\s?\d{3}$"
+EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class ParentContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: Annotated[str, Field(max_length=254, pattern=EMAIL)] | None = None
+    mobile: Annotated[str, Field(pattern=MOBILE, description="A UK mobile number")] | None = None
+    prefers: Literal["sms", "email"] = "sms"
+
+    @model_validator(mode="after")
+    def _reachable(self) -> ParentContactIn:
+        if self.email is None and self.mobile is None:
+            raise ValueError("a contact needs an email or a mobile number")
+        return self
+
+
+class ContactsIn(BaseModel):
+    """How to reach a pupil's parents or carers about attendance; replaces what was sent before."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "school_urn": "123456",
+                    "upn": "X823401225001",
+                    "parents": [{"mobile": "07700 900123", "prefers": "sms"}, {"email": "carer@example.com"}],
+                    "opted_out": False,
+                }
+            ]
+        },
+    )
+
+    school_urn: SchoolUrn
+    upn: Upn
+    parents: list[ParentContactIn] = Field(default_factory=list, max_length=4)
+    opted_out: bool = Field(False, description="The family asked not to get attendance messages")
+
+
 class TermIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -8,7 +8,7 @@ from services.ingest import metrics
 from services.ingest.keys import ConnectorKey
 from services.ingest.pseudonym import pupil_id_for
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import CalendarIn, MarkIn, PupilIn
+from services.ingest.schemas import CalendarIn, ContactsIn, MarkIn, PupilIn
 from services.ingest.security import require_schools
 from shared import events, topics
 
@@ -71,6 +71,26 @@ def accept_pupils(rows: Sequence[PupilIn], connector: ConnectorKey, key: bytes, 
         )
     publisher.publish_all(items)
     metrics.PUPILS_ACCEPTED.inc(len(rows))
+    return len(rows)
+
+
+def accept_contacts(rows: Sequence[ContactsIn], connector: ConnectorKey, key: bytes, publisher: Publisher) -> int:
+    """Parents' contact details, only on the contacts topic, for notifications."""
+    require_schools(connector, (row.school_urn for row in rows))
+    publisher.publish_all(
+        [
+            (
+                topics.CONTACTS,
+                events.PupilContacts(
+                    pupil_id=pupil_id_for(row.upn, key),
+                    school_urn=row.school_urn,
+                    parents=[events.ParentContact(**parent.model_dump()) for parent in row.parents],
+                    opted_out=row.opted_out,
+                ),
+            )
+            for row in rows
+        ]
+    )
     return len(rows)
 
 

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from functools import partial
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from services.notifications import mailer, metrics
+from services.notifications import metrics
 from services.notifications.api import router
+from services.notifications.channels import Channel as ChannelSender
+from services.notifications.channels.email import EmailChannel
+from services.notifications.channels.notify import NotifyChannel
+from services.notifications.channels.teams import TeamsChannel
 from services.notifications.dispatch import Dispatcher
-from services.notifications.intake import take_alert
+from services.notifications.intake import take_event, take_events
+from services.notifications.models import Channel
 from services.notifications.schema import MIGRATIONS
-from services.notifications.settings import Settings, SmtpSettings
+from services.notifications.settings import NotifySettings, Settings, SmtpSettings, TeamsSettings
 from shared import events, topics
 from shared.consuming import ConsumerLoop
 from shared.database import make_engine
@@ -24,31 +28,69 @@ from shared.ops import add_operations_routes, settle_after_startup
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
+CONSUMED_TOPICS = (
+    topics.RISK_ALERTS,
+    topics.REFERRAL_EVENTS,
+    topics.PUPIL_CONTEXT,
+    topics.SCHOOL_CALENDAR,
+    topics.PUPIL_ATTENDANCE,
+    topics.CONTACTS,
+)
+
 
 def open_database(settings: Settings) -> Engine:
-    """The delivery log, migrated to the latest schema."""
+    """The directory and delivery log, migrated to the latest schema."""
     engine = make_engine(settings.database_url)
     upgrade(engine, MIGRATIONS)
     return engine
 
 
-def create_app(settings: Settings, kafka: KafkaSettings, smtp: SmtpSettings) -> FastAPI:
+def channels_from(
+    settings: Settings, smtp: SmtpSettings, notify: NotifySettings, teams: TeamsSettings
+) -> dict[Channel, ChannelSender]:
+    """Every channel that is configured; Notify's only with an API key."""
+    senders: dict[Channel, ChannelSender] = {
+        Channel.EMAIL: EmailChannel(smtp, settings.sender),
+        Channel.TEAMS: TeamsChannel(teams.timeout_s),
+    }
+    if notify.api_key is not None:
+        common = dict(
+            api_key=notify.api_key.get_secret_value(),
+            base_url=notify.base_url,
+            email_template_id=notify.email_template_id,
+            sms_template_id=notify.sms_template_id,
+        )
+        senders[Channel.NOTIFY_EMAIL] = NotifyChannel(**common, sms=False)
+        senders[Channel.NOTIFY_SMS] = NotifyChannel(**common, sms=True)
+    return senders
+
+
+def create_app(
+    settings: Settings, kafka: KafkaSettings, smtp: SmtpSettings, notify: NotifySettings | None = None,
+    teams: TeamsSettings | None = None,
+) -> FastAPI:  # fmt: skip
+    notify, teams = notify or NotifySettings(), teams or TeamsSettings()
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         engine = open_database(settings)
 
-        def handle(_: topics.Topic, event: events.Event) -> None:
+        def handle(topic: topics.Topic, event: events.Event) -> None:
             with Session(engine) as session:
-                if isinstance(event, events.RiskAlert):
-                    take_alert(session, event, settings)
+                take_event(session, topic, event, settings)
                 session.commit()
 
-        loop = ConsumerLoop(
-            kafka, settings.consumer_group, (topics.RISK_ALERTS,), handle, topics.NOTIFICATIONS_DLQ, metrics.CONSUMED
-        )
+        def handle_many(batch: list[tuple[topics.Topic, events.Event]]) -> None:
+            with Session(engine) as session:
+                take_events(session, batch, settings)
+                session.commit()
+
+        loop = ConsumerLoop(kafka, settings.consumer_group, CONSUMED_TOPICS, handle, topics.NOTIFICATIONS_DLQ,
+                            metrics.CONSUMED, handle_many=handle_many)  # fmt: skip
         dead_letters = DeadLetterPublisher(kafka, topics.NOTIFICATIONS_DLQ, client_id="notifications-dispatch")
-        dispatcher = Dispatcher(engine, settings, partial(mailer.send, smtp=smtp), dead_letters)
+        dispatcher = Dispatcher(engine, settings, channels_from(settings, smtp, notify, teams), dead_letters)
         app.state.engine, app.state.consumer, app.state.dispatcher = engine, loop, dispatcher
+        app.state.notify = notify
         if settings.consumer_enabled:
             loop.start()
             dispatcher.start()

@@ -2,8 +2,21 @@
 
 from pathlib import Path
 
-from services.notifications.models import Delivery
+from services.notifications.models import (
+    CaseLead,
+    Delivery,
+    OpenAlert,
+    ParentContacts,
+    ParentMessage,
+    ParentPlan,
+    ParentRound,
+    PupilYearGroup,
+    Recipient,
+    SessionsSoFar,
+)
 from services.notifications.operators import Operator
+from shared.calendar_store import SchoolCalendarRow
 
-TABLES = (Delivery, Operator)
+TABLES = (Delivery, Recipient, PupilYearGroup, CaseLead, SchoolCalendarRow, Operator, OpenAlert, SessionsSoFar,
+          ParentContacts, ParentPlan, ParentRound, ParentMessage)  # fmt: skip
 MIGRATIONS = Path(__file__).with_name("migrations")

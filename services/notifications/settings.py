@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from functools import cache
 from pathlib import Path
 
@@ -37,19 +39,58 @@ class Settings(BaseSettings):
     consumer_group: str = Field("notifications", description="Kafka consumer group")
     consumer_enabled: bool = Field(True, description="Consume topics and dispatch deliveries; off for API tests")
     sender: str = Field("attendance-alerts@ews.invalid", description="From address")
-    recipient_template: str = Field(
-        "attendance-lead-{school_urn}@schools.invalid",
-        description="Address of a school's attendance lead, formatted with the school URN",
-    )
     quiet_days: int = Field(
         14,
         description="A pupil whose alert for a rule resolved and was raised again within this many days of "
         "the last message about it is logged as suppressed, not sent again (rates hovering at a line flap)",
     )
-    referrals_url: str = Field("http://127.0.0.1:8002", description="Where staff open cases, linked from messages")
+    referrals_url: str = Field("http://127.0.0.1:8002", description="The staff pages, linked from messages")
+    digest_time: dt.time = Field(
+        dt.time(16, 0), description="Local time (Europe/London) the daily digest goes, on school days"
+    )
+    quiet_hours: str = Field(
+        "18:00-07:30",
+        pattern=r"^\d\d:\d\d-\d\d:\d\d$",
+        description="Local hours nothing but critical events is sent, for recipients who set none",
+    )
+    respect_school_days: bool = Field(
+        True,
+        description="Hold non-critical messages and digests to school days; off for a demo or test run at a weekend",
+    )
+    dispatch_threads: int = Field(8, ge=1, le=32, description="Deliveries handed to channels at once")
+    quick_retries: int = Field(
+        3, ge=1, description="Tries of a send within one attempt (short jittered waits) before it is rescheduled"
+    )
     max_attempts: int = Field(6, ge=1, description="Tries of a delivery before it is failed and dead-lettered")
     retry_backoff_s: float = Field(2.0, gt=0, description="First wait before a delivery is tried again; doubles")
     dispatch_interval_s: float = Field(0.2, gt=0, description="How often due deliveries are looked for when idle")
+
+
+class NotifyKeyType(enum.StrEnum):
+    LIVE = "live"  # sends to anyone
+    TEAM = "team"  # sends only to the Notify service's team members and guest list
+    TEST = "test"  # accepted and never delivered
+
+
+class NotifySettings(BaseSettings):
+    """GOV.UK Notify. The API key holds the service id and the secret the client signs its JWTs with."""
+
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_NOTIFY_", env_ignore_empty=True)
+
+    api_key: SecretStr | None = Field(None, description="Notify API key; Notify channels refuse to send without one")
+    key_type: NotifyKeyType = Field(NotifyKeyType.TEST, description="Which kind of key api_key is")
+    base_url: str = Field("https://api.notifications.service.gov.uk", description="Notify's API")
+    email_template_id: str = Field("", description="Email template with ((subject)), ((body)) and ((link))")
+    sms_template_id: str = Field("", description="Text message template with ((body))")
+    callback_token: SecretStr | None = Field(
+        None, description="Bearer token Notify sends with delivery receipts to /v1/notify/callback"
+    )
+
+
+class TeamsSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NOTIFICATIONS_TEAMS_", env_ignore_empty=True)
+
+    timeout_s: float = Field(10.0, description="How long one webhook call may take")
 
 
 @cache
@@ -60,3 +101,13 @@ def get_settings() -> Settings:
 @cache
 def smtp_settings() -> SmtpSettings:
     return SmtpSettings()
+
+
+@cache
+def notify_settings() -> NotifySettings:
+    return NotifySettings()
+
+
+@cache
+def teams_settings() -> TeamsSettings:
+    return TeamsSettings()

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from services.referrals.calendars import record_calendar
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.cases import close_for_leaver
 from services.referrals.pupils import record_context, record_figures, record_identity
 from services.referrals.registers import record_marks
 from shared import events
+from shared.calendar_store import record_calendar
 
 
 def handle_event(session: Session, event: events.Event) -> None:

@@ -4,7 +4,6 @@ from pathlib import Path
 
 from services.referrals.api.writes import IdempotencyRecord
 from services.referrals.audit import AuditEntry
-from services.referrals.calendars import SchoolCalendarRow
 from services.referrals.casework.models import Alert, Case, Proposal, Provider, Referral, TimelineEntry
 from services.referrals.outbox import Outbox
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
@@ -12,6 +11,7 @@ from services.referrals.registers import RegisterSession
 from services.referrals.staff import StaffMember
 from services.referrals.web.oidc import OidcHandshake
 from services.referrals.web.sessions import SignInLink, StaffSession
+from shared.calendar_store import SchoolCalendarRow
 
 TABLES = (
     StaffMember,

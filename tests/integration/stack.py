@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 from aiosmtpd.controller import Controller
+from sqlmodel import Session
 
 from infra.local.metrics import read_metric
 from infra.local.processes import PORTS, service_commands, service_env
@@ -17,6 +18,7 @@ from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
 from services.ingest.settings import KeyStoreSettings
 from services.notifications.app import open_database as open_notifications
+from services.notifications.directory import NewRecipient, add_recipient
 from services.notifications.operators import issue_operator_token
 from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
@@ -64,6 +66,13 @@ class Stack:
     def staff_token(self, role: Role, school_urn: str | None) -> str:
         engine = open_referrals(ReferralsSettings(database_url=self.env["REFERRALS_DATABASE_URL"]))
         return add_staff(engine, f"{role} {school_urn}", role, school_urn)
+
+    def recipient(self, name: str, role: str, address: str, school_urn: str | None = None, **fields) -> int:
+        """Someone in the notifications directory, by email to the test's mail server."""
+        engine = open_notifications(NotificationsSettings(database_url=self.env["NOTIFICATIONS_DATABASE_URL"]))
+        entry = NewRecipient(name=name, role=role, school_urn=school_urn, channel="email", address=address, **fields)
+        with Session(engine) as session:
+            return add_recipient(session, entry).id
 
     def deliveries(self) -> list[dict]:
         """The whole delivery log, as the operations role reads it."""

@@ -1,6 +1,7 @@
 """A term of marks in through ingest; exactly one alert, case and email out for the pupil who slips."""
 
 import datetime as dt
+from email import message_from_bytes, policy
 
 import httpx
 import pytest
@@ -45,6 +46,9 @@ def autumn_term_marks() -> list[dict]:
 def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     token = stack.staff_token(Role.SCHOOL_STAFF, SCHOOL)
     connector = {"Authorization": f"Bearer {stack.connector_key('mis', [SCHOOL])}"}
+    # The attendance lead asked to hear at once, not in the day's digest.
+    stack.recipient("Lead", "attendance_lead", f"attendance-lead-{SCHOOL}@schools.invalid", SCHOOL, timing="immediate")
+    stack.recipient("Other lead", "attendance_lead", "lead@other.invalid", "999999", timing="immediate")
     stack.start()
     rows = autumn_term_marks()
     for start in range(0, len(rows), 100):
@@ -82,9 +86,16 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     assert [(a["rule"], a["status"]) for a in alerts] == [("persistent_absence", "raised")]
     assert alerts[0]["figures"]["absence_rate"] >= 0.1
     assert len(cases) == 1 and cases[0]["pupil_id"] == alerts[0]["pupil_id"] and alerts[0]["case_id"] == cases[0]["id"]
-    assert [(d["alert_id"], d["status"]) for d in deliveries] == [(alerts[0]["alert_id"], "sent")]
+    assert [(d["notice_key"], d["status"]) for d in deliveries] == [(f"alert:{alerts[0]['alert_id']}:raised", "sent")]
     assert len(stack.inbox.messages) == 1
-    email = stack.inbox.messages[0].decode()
+    email = readable(stack.inbox.messages[0])
     assert "Persistent absence (10% or more)" in email and f"attendance-lead-{SCHOOL}@" in email
     assert f"/alerts/{alerts[0]['alert_id']}" in email
     assert SLIPPING not in email and STEADY not in email  # no identifiers in notifications
+
+
+def readable(raw: bytes) -> str:
+    """An email's headers and every text part, decoded."""
+    mail = message_from_bytes(raw, policy=policy.default)
+    parts = [part.get_content() for part in mail.walk() if part.get_content_maintype() == "text"]
+    return "\n".join([f"To: {mail['To']}", f"Subject: {mail['Subject']}", *parts])

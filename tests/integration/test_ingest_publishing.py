@@ -75,6 +75,19 @@ def test_pupil_identity_and_context_travel_on_separate_topics(ingest, kafka):
     assert (identity.upn, identity.given_name, identity.date_of_birth) == (UPN, "Maya", dt.date(2012, 4, 17))
 
 
+def test_parents_contacts_travel_only_on_the_contacts_topic(ingest, kafka):
+    row = {"school_urn": SCHOOL, "upn": UPN, "parents": [{"mobile": "07700 900123"}, {"email": "carer@example.com"}]}
+    assert ingest.post("/v1/contacts", json=[row]).status_code == 202
+    [(key, contacts)] = read_topic(kafka, topics.CONTACTS, 1)
+    assert key == f"{SCHOOL}|{pupil_id_for(UPN, KEY.encode())}".encode() and UPN not in contacts.model_dump_json()
+    assert [p.mobile for p in contacts.parents] == ["07700 900123", None] and not contacts.opted_out
+    refused = ingest.post(
+        "/v1/contacts", json=[row, {**row, "parents": [{"mobile": "12345"}]}, {**row, "parents": [{}]}]
+    )
+    assert refused.status_code == 422
+    assert {(e["index"], e["field"]) for e in refused.json()["errors"]} == {(1, "parents.mobile"), (2, "parents")}
+
+
 def test_calendar_is_published_keyed_by_school(ingest, kafka):
     calendar = {
         "school_urn": SCHOOL,

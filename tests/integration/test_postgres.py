@@ -45,12 +45,12 @@ def test_referrals_on_postgres_open_one_case_however_often_an_alert_arrives(post
 def test_delivery_log_on_postgres_refuses_a_second_row_for_the_same_message(postgres_url):
     engine = open_notifications(NotificationsSettings(database_url=postgres_url))
     row = {
-        "alert_id": "a1",
+        "notice_key": "alert:a1:raised",
+        "recipient_id": 1,
+        "channel": "email",
         "pupil_id": "p1",
         "school_urn": "123456",
         "rule": "persistent_absence",
-        "transition": "raised",
-        "recipient": "lead@school.invalid",
         "status": "sent",
         "source_topic": "risk.alerts",
         "payload": "{}",

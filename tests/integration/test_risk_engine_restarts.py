@@ -65,6 +65,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(stack, kafka, store):
     stack.env["RISK_ENGINE_STORE"] = store
     staff = {"Authorization": f"Bearer {stack.staff_token(Role.LA_ATTENDANCE_OFFICER, None)}"}
     connector = {"Authorization": f"Bearer {stack.connector_key('mis', [SCHOOL])}"}
+    stack.recipient("Lead", "attendance_lead", "lead@school.invalid", SCHOOL, timing="immediate")
     stack.start()
     rows = term_rows()
     states, transitions = expected_outcome(rows, stack.env["INGEST_PSEUDONYM_KEY"].encode())
@@ -90,7 +91,7 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(stack, kafka, store):
     sender.join()
 
     def delivered() -> set:
-        return {(d["alert_id"], d["transition"]) for d in stack.deliveries()}
+        return {tuple(d["notice_key"].split(":")[1:]) for d in stack.deliveries()}  # alert:<id>:<transition>
 
     wait_until(lambda: delivered() >= emails_expected, 90, "every expected email")
     time.sleep(3)  # anything extra still in flight would show now

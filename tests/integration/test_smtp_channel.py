@@ -2,6 +2,8 @@
 relay does (issue #10, item 8): password login, and XOAUTH2 for Microsoft 365."""
 
 import base64
+import email
+import email.policy
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -12,7 +14,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from infra.local.readiness import free_port
-from services.notifications.mailer import send
+from services.notifications.channels import Message
+from services.notifications.channels.email import EmailChannel, send
 from services.notifications.settings import SmtpSettings
 
 USER, PASSWORD, TOKEN = "alerts@borough.example", "correct horse", "access-token-123"
@@ -108,3 +111,38 @@ def test_a_wrong_password_is_refused(relay):
             SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password="nope"),
         )
     assert handler.messages == []
+
+
+def test_the_email_channel_sends_plain_text_and_html_with_a_stable_message_id(relay):
+    handler, port, ca_file = relay
+    smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password=PASSWORD)
+    message = Message(reference="delivery-7", subject="Attendance alert", text="A pupil needs attention.",
+                      html="<p>A pupil needs attention.</p>", link="https://ews.example/", short_text="")  # fmt: skip
+    EmailChannel(smtp, sender=USER).send(message, "lead@school.example")
+    [raw] = handler.messages
+    mail = email.message_from_bytes(raw, policy=email.policy.default)
+    assert mail["Message-ID"] == "<delivery-7@ews.invalid>" and mail.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in mail.iter_parts()] == ["text/plain", "text/html"]
+
+
+def test_the_email_channel_keeps_its_connection_and_logs_in_once(relay):
+    handler, port, ca_file = relay
+    smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password=PASSWORD)
+    channel = EmailChannel(smtp, sender=USER)
+    message = Message(reference="delivery-8", subject="Attendance alert", text="A pupil needs attention.",
+                      html="<p>A pupil needs attention.</p>", link="https://ews.example/", short_text="")  # fmt: skip
+    for address in ("lead@school.example", "hoy9@school.example", "dsl@school.example"):
+        channel.send(message, address)
+    assert len(handler.messages) == 3 and len(handler.logins) == 1
+
+
+def test_a_long_message_goes_with_smtp_line_endings(relay):
+    handler, port, ca_file = relay
+    smtp = SmtpSettings(host="127.0.0.1", port=port, starttls=True, ca_file=ca_file, username=USER, password=PASSWORD)
+    text = "\n".join(f"- Raised, risk {n}: absent 9 of the last 20 sessions" for n in range(200))
+    message = Message(reference="delivery-9", subject="Attendance digest", text=text, html=f"<pre>{text}</pre>",
+                      link="https://ews.example/", short_text="")  # fmt: skip
+    EmailChannel(smtp, sender=USER).send(message, "lead@school.example")
+    [raw] = handler.messages
+    plain = next(email.message_from_bytes(raw, policy=email.policy.default).iter_parts())
+    assert plain.get_content().replace("\r\n", "\n").rstrip("\n") == text

@@ -63,3 +63,13 @@ def referrals(tmp_path):
     engine = open_referrals(settings)
     with TestClient(create_app(settings, KafkaSettings())) as client:
         yield client, engine
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """EWS_DATA_DIR for a CLI test, with no database URL set and ./data somewhere else."""
+    monkeypatch.setenv("EWS_DATA_DIR", str(tmp_path))
+    for name in ("INGEST_DATABASE_URL", "REFERRALS_DATABASE_URL", "NOTIFICATIONS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path.parent)
+    return tmp_path

@@ -2,28 +2,11 @@
 (issue #10, item 7: issue-key wrote ./data/ingest.db whatever the data folder was)."""
 
 import pytest
-from typer.testing import CliRunner
 
 from services.ingest.__main__ import cli as ingest_cli
 from services.notifications.__main__ import cli as notifications_cli
 from services.referrals.__main__ import cli as referrals_cli
-
-RUNNER = CliRunner()
-
-
-@pytest.fixture
-def data_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv("EWS_DATA_DIR", str(tmp_path))
-    for name in ("INGEST_DATABASE_URL", "REFERRALS_DATABASE_URL", "NOTIFICATIONS_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.chdir(tmp_path.parent)  # ./data would be somewhere else
-    return tmp_path
-
-
-def run(cli, *args: str) -> str:
-    result = RUNNER.invoke(cli, list(args))
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.cli_support import RUNNER, run
 
 
 def test_issue_key_writes_to_the_data_dir(data_dir):

@@ -5,8 +5,8 @@ import dataclasses
 import datetime as dt
 import re
 
-from services.notifications.mailer import render_alert_email
-from services.notifications.settings import Settings
+from services.notifications.messages import digest_message, event_message
+from services.notifications.notices import notice_of_alert
 from services.referrals.staff import Role
 from shared.events import Characteristics, SenStatus
 from tests.service.referrals_support import consume, headers_for
@@ -56,8 +56,13 @@ def leaked(text: str) -> list[str]:
 
 def test_no_characteristic_in_any_rules_email_or_alert_list(referrals):
     alerts = every_rules_alerts()
-    emails = [render_alert_email(a, Settings(), "lead@school.invalid").as_string() for a in alerts]
-    assert not [leaked(email) for email in emails if leaked(email)]
+    messages = [
+        event_message(notice_of_alert(a), reference="delivery-1", pages_url="https://ews.example") for a in alerts
+    ]
+    digest = digest_message([notice_of_alert(a) for a in alerts], day=dt.date(2026, 12, 2), reference="d",
+                            pages_url="https://ews.example")  # fmt: skip
+    rendered = [part for m in [*messages, digest] for part in (m.subject, m.text, m.html, m.short_text, str(m.card))]
+    assert not [leaked(text) for text in rendered if leaked(text)]
     client, engine = referrals
     consume(engine, *alerts)
     listing = client.get("/v1/alerts?limit=500", headers=headers_for(referrals, Role.LA_ATTENDANCE_OFFICER)).text

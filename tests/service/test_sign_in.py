@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from services.referrals.app import create_app, open_database
+from services.referrals.casework.models import Case
 from services.referrals.settings import Settings
 from services.referrals.staff import Role, add_staff, revoke_staff
 from services.referrals.web.sessions import StaffSession, sign_in_url
@@ -149,6 +150,20 @@ def test_an_emails_alert_link_leads_through_sign_in_to_the_pupil_at_that_school_
         browser.get(sign_in_url(engine, url, "Other Lead"))
         assert browser.get(link).status_code == 404
         assert browser.get(f"{url}/alerts/{'0' * 64}").status_code == 404
+
+
+def test_a_casework_messages_case_link_opens_the_pupil_at_that_school_only(pages):
+    url, engine, _ = pages
+    with Session(engine) as session:
+        case_id = session.exec(select(Case.id).where(Case.school_urn == SCHOOL_A, Case.pupil_id == "p1")).one()
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        browser.get(sign_in_url(engine, url, "Sam Lead"))
+        assert browser.get(f"{url}/cases/{case_id}").url.path == f"/pupils/{SCHOOL_A}/p1"
+    add_staff(engine, "Other Lead", Role.SCHOOL_STAFF, SCHOOL_B)
+    with httpx.Client(follow_redirects=True, timeout=10) as browser:
+        browser.get(sign_in_url(engine, url, "Other Lead"))
+        assert browser.get(f"{url}/cases/{case_id}").status_code == 404
+        assert browser.get(f"{url}/cases/999999").status_code == 404
 
 
 def test_revoking_a_member_of_staff_ends_their_signed_in_session(pages):

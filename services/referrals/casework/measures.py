@@ -6,9 +6,10 @@ import datetime as dt
 
 from sqlmodel import Session, select
 
-from services.referrals.calendars import school_days, school_days_between
+from services.referrals.calendars import school_days_between
 from services.referrals.casework.kpis import FlaggedCase, Kpis, ReferralFacts, compute
 from services.referrals.casework.models import Case, Referral
+from shared.calendar_store import school_days
 
 
 def kpis(session: Session, schools: frozenset[str] | None, today: dt.date) -> Kpis:

@@ -7,12 +7,13 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlmodel import Session
 
-from services.referrals.calendars import school_days, term_of
+from services.referrals.calendars import term_of
 from services.referrals.casework.capacity import places
 from services.referrals.casework.models import Case, Proposal
 from services.referrals.casework.referrals import open_interventions, refer
 from services.referrals.casework.routing import Situation, propose
 from services.referrals.pupils import PupilContextRow
+from shared.calendar_store import school_days
 from shared.events import utcnow
 
 

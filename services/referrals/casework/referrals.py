@@ -9,7 +9,7 @@ import logging
 
 from sqlmodel import Session, select
 
-from services.referrals.calendars import school_days, term_of
+from services.referrals.calendars import term_of
 from services.referrals.casework.capacity import places
 from services.referrals.casework.catalogue import catalogue
 from services.referrals.casework.events import record_event
@@ -26,6 +26,7 @@ from services.referrals.casework.models import (
 )
 from services.referrals.casework.routing import Place
 from services.referrals.pupils import PupilContextRow, PupilFigures
+from shared.calendar_store import school_days
 from shared.database import as_utc
 from shared.events import ReferralEventKind, utcnow
 from shared.problems import Conflict, DomainError

@@ -168,16 +168,25 @@ def caseload_page(
 
 @router.get("/alerts/{alert_id}")
 def alert_page(alert_id: Annotated[str, Path(max_length=64)], session: SessionDep, signed: SignedInDep):
-    """Where an alert's email links: its id names no pupil, and it opens the pupil's page."""
-    alert = session.get(Alert, alert_id)
-    if alert is None or not signed.scope.reads_cases or not signed.scope.allows(alert.school_urn):
-        if alert is not None:
-            audit(session, signed.scope, "view_pupil", outcome="refused", school_urn=alert.school_urn,
-                  pupil_id=alert.pupil_id)  # fmt: skip
+    """Where an alert's message links: its id names no pupil, and it opens the pupil's page."""
+    return _open_pupil(session, signed, session.get(Alert, alert_id), "alert")
+
+
+@router.get("/cases/{case_id}")
+def case_page(case_id: int, session: SessionDep, signed: SignedInDep):
+    """Where a casework message links: the case's number names no pupil, and it opens the pupil's page."""
+    return _open_pupil(session, signed, session.get(Case, case_id), "case")
+
+
+def _open_pupil(session: Session, signed: sessions.SignedIn, record: Alert | Case | None, what: str):
+    if record is None or not signed.scope.reads_cases or not signed.scope.allows(record.school_urn):
+        if record is not None:
+            audit(session, signed.scope, "view_pupil", outcome="refused", school_urn=record.school_urn,
+                  pupil_id=record.pupil_id)  # fmt: skip
             session.commit()
         return _page("message.html", signed, 404, title="Page not found",
-                     message="There is no such alert in your schools.")  # fmt: skip
-    return RedirectResponse(f"/pupils/{quote(alert.school_urn)}/{quote(alert.pupil_id)}", status_code=303)
+                     message=f"There is no such {what} in your schools.")  # fmt: skip
+    return RedirectResponse(f"/pupils/{quote(record.school_urn)}/{quote(record.pupil_id)}", status_code=303)
 
 
 @router.get("/pupils/{school_urn}/{pupil_id}")

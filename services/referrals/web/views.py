@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from sqlmodel import Session, func, select
 
 from services.referrals.auth import Scope
-from services.referrals.calendars import school_days
 from services.referrals.casework.case_view import CaseDetail, case_detail
 from services.referrals.casework.caseload import CaseFilters, CaseSummary, caseload, summaries
 from services.referrals.casework.catalogue import catalogue
@@ -26,6 +25,7 @@ from services.referrals.web.register_view import (
     weeks,
 )
 from shared.calendar import SchoolDays, academic_year_of
+from shared.calendar_store import school_days
 from shared.codes import current_table
 from shared.database import rows_with_keys
 

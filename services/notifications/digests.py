@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 from services.notifications import metrics
 from services.notifications.models import Delivery, DeliveryKind, DeliveryStatus
 from services.notifications.notices import Notice
+from shared.database import as_utc
 from shared.time import SCHOOL_TIMEZONE
 
 DIGEST_TOPIC = "digest"  # a digest's source: the waiting deliveries it gathered
@@ -54,7 +55,7 @@ def gather_digests(session: Session, now: dt.datetime) -> int:
 
 
 def digest_day(moment: dt.datetime) -> dt.date:
-    return (moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)).astimezone(SCHOOL_TIMEZONE).date()
+    return as_utc(moment).astimezone(SCHOOL_TIMEZONE).date()
 
 
 def _unused_key(session: Session, recipient_id: int, channel: str, day: dt.date) -> str:

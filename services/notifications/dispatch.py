@@ -15,6 +15,7 @@ import json
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 DUE_PER_ROUND = 200
 NO_POSITION = -1  # a failed delivery's dead letter: the event was read fine, its delivery failed
 QUICK_WAIT_MAX_S = 1.0
+ROUNDS_EVERY_S = 60.0  # parent rounds start at half-terms: a look a minute is plenty
 
 DeadLetterSink = Callable[[DeadLetter], None]
 
@@ -51,6 +53,7 @@ class Dispatcher(threading.Thread):
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(settings.dispatch_threads, thread_name_prefix="notifications-send")
         self.last_round: dt.datetime | None = None
+        self._rounds_looked_at: float | None = None
 
     def stop(self) -> None:
         self._stopping.set()
@@ -72,7 +75,9 @@ class Dispatcher(threading.Thread):
         and record every outcome in one commit; returns how many were tried."""
         now = now or utcnow()
         with Session(self._engine) as session:
-            make_due_rounds(session, now)
+            if self._rounds_looked_at is None or time.monotonic() - self._rounds_looked_at >= ROUNDS_EVERY_S:
+                make_due_rounds(session, now)
+                self._rounds_looked_at = time.monotonic()
             gather_digests(session, now)
             # Row-locked on PostgreSQL for the round, so two replicas never send the same delivery.
             due = session.exec(

@@ -44,10 +44,11 @@ def failed_ids(session: Session) -> list[int]:
 def record_receipt(session: Session, *, reference: str | None, channel_id: str, status: str) -> Delivery | None:
     """A channel's later word on a message it accepted. A message Notify could not deliver is
     marked failed, so operations sees it among the failed and can resend it."""
-    query = select(Delivery).where(Delivery.channel_reference == channel_id)
-    delivery = session.exec(query).first()
-    if delivery is None and reference and reference.startswith("delivery-") and reference[9:].isdigit():
-        delivery = session.get(Delivery, int(reference[9:]))
+    delivery = None
+    if reference and reference.startswith("delivery-") and reference[9:].isdigit():
+        delivery = session.get(Delivery, int(reference[9:]))  # our reference: the row's key
+    if delivery is None or delivery.channel_reference != channel_id:
+        delivery = session.exec(select(Delivery).where(Delivery.channel_reference == channel_id)).first()
     if delivery is None:
         return None
     delivery.channel_status = status

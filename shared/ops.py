@@ -23,13 +23,16 @@ def prometheus_text() -> tuple[bytes, str]:
     return generate_latest(), CONTENT_TYPE_LATEST
 
 
-def add_operations_routes(app: FastAPI, service: str, report: Report = lambda: (True, {})) -> None:
-    """`report` says whether the service is healthy, and what to show about its parts (its consumer)."""
+def add_operations_routes(
+    app: FastAPI, service: str, report: Report = lambda: (True, {}), about: dict | None = None
+) -> None:
+    """`report` says whether the service is healthy, and what to show about its parts (its consumer);
+    `about` is fixed configuration operations should see at a glance."""
 
     @app.get("/health", include_in_schema=False)
     def health() -> JSONResponse:
         ok, parts = report()
-        body = {"status": "ok" if ok else "degraded", "service": service}
+        body = {"status": "ok" if ok else "degraded", "service": service, **(about or {})}
         return JSONResponse({**body, **({"consumer": parts} if parts else {})}, status_code=200 if ok else 503)
 
     @app.get("/metrics", include_in_schema=False)

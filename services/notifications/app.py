@@ -113,5 +113,7 @@ def create_app(
     app = FastAPI(title="Notifications", version="1", lifespan=lifespan)
     app.include_router(router)
     install_problem_handlers(app)
-    add_operations_routes(app, "notifications", report)
+    # Which Notify key is in use shows on /health: a test key left in production delivers nothing.
+    notify_key = notify.key_type if notify.api_key is not None else "off"
+    add_operations_routes(app, "notifications", report, about={"notify_key": notify_key})
     return app

@@ -27,12 +27,12 @@ def gather_digests(session: Session, now: dt.datetime) -> int:
         .order_by(Delivery.recipient_id, Delivery.channel, Delivery.next_attempt_at, Delivery.id)
     ).all()
     made = 0
-    for (recipient_id, channel, _), group in groupby(
+    for (recipient_id, channel, day), group in groupby(
         waiting, key=lambda d: (d.recipient_id, d.channel, digest_day(d.next_attempt_at))
     ):
         items = list(group)
         digest = Delivery(
-            notice_key=_unused_key(session, recipient_id, channel, digest_day(items[0].next_attempt_at)),
+            notice_key=_unused_key(session, recipient_id, channel, day),
             recipient_id=recipient_id,
             channel=channel,
             kind=DeliveryKind.DIGEST,
@@ -41,7 +41,7 @@ def gather_digests(session: Session, now: dt.datetime) -> int:
             event_at=min(item.event_at for item in items),
             school_urn=items[0].school_urn,
             source_topic=DIGEST_TOPIC,
-            payload=json.dumps({"day": digest_day(items[0].next_attempt_at).isoformat(), "items": len(items)}),
+            payload=json.dumps({"day": day.isoformat(), "items": len(items)}),
         )
         session.add(digest)
         session.flush()

@@ -166,8 +166,8 @@ class Dispatcher(threading.Thread):
         if isinstance(error, RefusedForGood) or delivery.attempts >= self._settings.max_attempts:
             self._fail_for_good(delivery)
             return
-        # Exponential backoff with full jitter: replicas and recipients that failed together do not
-        # all come back in the same second.
+        # Exponential backoff, jittered over its upper half: replicas and recipients that failed
+        # together do not all come back in the same second.
         ceiling = self._settings.retry_backoff_s * 2 ** (delivery.attempts - 1)
         wait = random.uniform(ceiling / 2, ceiling)
         delivery.next_attempt_at = utcnow() + dt.timedelta(seconds=wait)

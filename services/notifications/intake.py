@@ -27,7 +27,7 @@ from services.notifications.models import (
     TimingPreference,
 )
 from services.notifications.notices import Notice, notice_of_alert, notice_of_casework
-from services.notifications.routing import Timing, WhoHears, who_hears
+from services.notifications.routing import Timing, who_hears
 from services.notifications.schedule import QuietHours, next_digest_at, release_at
 from services.notifications.settings import Settings
 from shared import events, topics
@@ -52,10 +52,9 @@ def take_event(session: Session, topic: topics.Topic, event: events.Event, setti
 
 
 class Intake:
-    def __init__(self, session: Session, settings: Settings, routes: WhoHears | None = None,
-                 now: dt.datetime | None = None) -> None:  # fmt: skip
-        self._session, self._settings, self._routes = session, settings, routes or who_hears()
-        self._now = now or utcnow()
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self._session, self._settings, self._routes = session, settings, who_hears()
+        self._now = utcnow()
         self._directory = Directory.load(session)
         self._days: dict[str | None, SchoolDays] = {}
         self._years: dict[tuple[str, str], int] = {}
@@ -86,8 +85,8 @@ class Intake:
                                          opted_out=event.opted_out,
                                          parents=[parent.model_dump() for parent in event.parents]))  # fmt: skip
 
-    def finish(self) -> list[Delivery]:
-        """Write what the batch decided that was kept in memory; returns the deliveries made."""
+    def finish(self) -> None:
+        """Write what the batch decided that was kept in memory."""
         session = self._session
         for (school_urn, pupil_id), year_group in self._years.items():
             session.merge(PupilYearGroup(school_urn=school_urn, pupil_id=pupil_id, year_group=year_group))
@@ -99,23 +98,21 @@ class Intake:
                 session.add(OpenAlert(school_urn=school_urn, pupil_id=pupil_id, rule=rule))
             elif not still_open and row is not None:
                 session.delete(row)
-        return self._made
 
-    def take_notice(self, notice: Notice, topic: topics.Topic) -> list[Delivery]:
+    def take_notice(self, notice: Notice, topic: topics.Topic) -> None:
         """Record the deliveries an event needs. Idempotent: a redelivered event finds its rows."""
         addressees = self._routes.addressees(notice)
         if not addressees:
-            return []
+            return
         with self._session.no_autoflush:
             recipients = self._directory.recipients_for(
                 notice, set(addressees), year_group=self._year_of(notice), case_lead=self._lead_of(notice)
             )
             if not recipients:
-                return []
+                return
             self._logged |= {(notice.key, rid) for rid in self._session.exec(
                 select(Delivery.recipient_id).where(Delivery.notice_key == notice.key))}  # fmt: skip
             suppressed = self._recently_notified(notice)
-        made = []
         for recipient in recipients:
             if (notice.key, recipient.id) in self._logged:
                 continue
@@ -129,9 +126,7 @@ class Intake:
             self._schedule(delivery, recipient, timing, suppressed=suppressed)
             self._session.add(delivery)
             self._logged.add((notice.key, recipient.id))
-            made.append(delivery)
-        self._made += made
-        return made
+            self._made.append(delivery)
 
     def _year_of(self, notice: Notice) -> int | None:
         key = (notice.school_urn, notice.pupil_id)

@@ -69,7 +69,7 @@ def digest_message(notices: list[Notice], *, day: dt.date, reference: str, pages
     groups = digest_groups(notices)
     base = pages_url.rstrip("/")
     subject = f"Attendance digest for {day:%A %-d %B}: {len(notices)} update{'s' if len(notices) != 1 else ''}"
-    context = {"groups": groups, "base": base, "subject": subject, "count": len(notices)}
+    context = {"groups": groups, "base": base, "subject": subject}
     card_items = [
         (f"{group.heading}: {len(group.notices)}", [_card_line(n) for n in group.notices[:CARD_LINES]], base + "/")
         for group in groups

@@ -108,3 +108,11 @@ def test_notify_receipts_are_recorded_and_a_permanent_failure_can_be_resent(noti
     assert client.post("/v1/notify/callback", json=failed, headers=callback).status_code == 204
     row = client.get("/v1/deliveries").json()["items"][1]
     assert row["status"] == "failed" and row["channel_status"] == "permanent-failure"
+
+
+def test_health_says_which_notify_key_is_in_use(notifications):
+    client, n = notifications
+    assert client.get("/health").json()["notify_key"] == "off"  # no Notify key: its channels are off
+    notify = NotifySettings(api_key="live-" + "0" * 36 + "-" + "1" * 36, key_type="test")
+    with TestClient(create_app(n.settings, KafkaSettings(), SmtpSettings(), notify)) as other:
+        assert other.get("/health").json()["notify_key"] == "test"

@@ -4,7 +4,7 @@ wording is ours and Notify's template only lays it out.
 
 Key types: a live key sends; a team key sends only to the service's team members (anyone else is
 refused with a 400); a test key accepts and never delivers. The key in use is declared in the
-settings, shown in the delivery log's channel status, and checked nowhere else: Notify decides."""
+settings and shown on /health, so a test key left in production is seen; Notify decides the rest."""
 
 from __future__ import annotations
 

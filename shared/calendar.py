@@ -21,17 +21,26 @@ def academic_year_of(day: dt.date) -> int:
 
 @dataclass(frozen=True)
 class TermSpan:
-    key: str  # e.g. "2025/autumn"; sorts chronologically within and across years
+    key: str  # e.g. "2025/1-autumn"; sorts chronologically within and across years
     start: dt.date
     end: dt.date
+    half_term_end: dt.date | None = None  # the last day of its half-term holiday
 
 
 TERM_NAMES = ("1-autumn", "2-spring", "3-summer")
+# Without a calendar, a term's second half starts on this (month, day).
+FALLBACK_SECOND_HALF = {"1-autumn": (11, 1), "2-spring": (2, 23), "3-summer": (6, 1)}
 
 
 def fallback_term(day: dt.date) -> str:
     name = TERM_NAMES[0] if day.month >= 9 else TERM_NAMES[1] if day.month <= 3 else TERM_NAMES[2]
     return f"{academic_year_of(day)}/{name}"
+
+
+def previous_half_term(half_term_key: str) -> str:
+    """The half-term before `half_term_key` ("2025/2-spring/1" -> "2025/1-autumn/2")."""
+    term, half = half_term_key.rsplit("/", 1)
+    return f"{term}/1" if half == "2" else f"{previous_term(term)}/2"
 
 
 def previous_term(term_key: str) -> str:
@@ -64,7 +73,7 @@ class SchoolDays:
         for calendar in ordered:
             year = int(calendar.academic_year[:4])
             for term in calendar.terms:
-                days.terms.append(TermSpan(f"{year}/{order[term.name]}", term.start, term.end))
+                days.terms.append(TermSpan(f"{year}/{order[term.name]}", term.start, term.end, term.half_term_end))
                 if term.half_term_start and term.half_term_end:
                     days.half_terms.append((term.half_term_start, term.half_term_end))
             days.closures.update(calendar.closures)
@@ -90,6 +99,20 @@ class SchoolDays:
                 term = self._calendar_term(day)
                 self._term_cache[day] = term.key if term else None
         return self._term_cache[day]
+
+    def half_term_of(self, day: dt.date) -> str | None:
+        """The half-term `day` is in, e.g. "2025/1-autumn/2" (after the October break); None outside the
+        terms. A day in the half-term holiday itself counts in the first half (it is never a school day)."""
+        term = self.term_of(day)
+        if term is None:
+            return None
+        span = self._calendar_term(day) if self.covers(day) else None
+        if span is not None:
+            second = span.half_term_end is not None and day > span.half_term_end
+        else:
+            month, first_day = FALLBACK_SECOND_HALF[term.split("/")[1]]
+            second = (day.month, day.day) >= (month, first_day)
+        return f"{term}/{2 if second else 1}"
 
     def term_start(self, term_key: str) -> dt.date:
         for term in self.terms:

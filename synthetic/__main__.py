@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-import json
 import signal
-import time
 from pathlib import Path
 from typing import Annotated
 
@@ -14,7 +11,7 @@ import typer
 
 from services.ingest.connectors.client import IngestRefused, ingest_client
 from shared.logging import configure_logging
-from synthetic import evaluation
+from synthetic import evaluation_suite
 from synthetic.borough import school_urns
 from synthetic.casework import CaseworkActor, CaseworkPlan
 from synthetic.feed import FeedPlan, run_feed
@@ -32,19 +29,19 @@ def evaluate(
     seeds: Annotated[list[int], typer.Option("--seed", help="One borough-year per seed")] = [1, 2, 3],  # noqa: B006
     schools: Annotated[int, typer.Option(min=1, max=200)] = 10,
     pupils_per_school: Annotated[int, typer.Option(min=1, max=999)] = 500,
+    prior_year_pupils_per_school: Annotated[
+        int, typer.Option(min=0, max=999, help="The run with last year loaded (0: skip it)")
+    ] = 100,
     out: Annotated[Path, typer.Option(help="Where the figures go, as JSON")] = Path("evaluation.json"),
+    report: Annotated[Path, typer.Option(help="The HTML report")] = Path("evaluation.html"),
+    chart: Annotated[Path, typer.Option(help="The lead-time chart, as SVG")] = Path("lead-times.svg"),
 ) -> None:
     """Precision, recall, lead time, alert volume and churn of each rule against the truth the
-    generator planted, on seeded borough-years run through the pure engine."""
-    runs = []
-    for seed in seeds:
-        started = time.monotonic()
-        runs.append(evaluation.evaluate(seed, schools, pupils_per_school))
-        typer.echo(f"seed {seed}: {runs[-1]['pupils']} pupils in {time.monotonic() - started:.0f} s", err=True)
-    rows = evaluation.summary(runs)
-    out.write_text(json.dumps({"runs": [{**run, "rules": [dataclasses.asdict(f) for f in run["rules"]]}
-                                        for run in runs], "summary": rows}, indent=2))  # fmt: skip
-    typer.echo(evaluation.markdown_table(rows))
+    generator planted, on seeded borough-years run through the pure engine; hysteresis, last
+    year's marks and the risk score's ranking beside them."""
+    plan = evaluation_suite.Plan(seeds, schools, pupils_per_school, prior_year_pupils_per_school)
+    found = evaluation_suite.run(plan, echo=lambda line: typer.echo(line, err=True))
+    typer.echo(evaluation_suite.write(found, out, report, chart))
 
 
 @cli.command()

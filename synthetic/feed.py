@@ -50,7 +50,7 @@ def run_feed(client: httpx.Client, plan: FeedPlan, progress: bool = True) -> int
     sent = 0
     with tqdm(total=SCHOOL_DAYS * len(pupils) * 2, unit="mark", disable=not progress, desc="school year") as bar:
         started = time.monotonic()
-        for day, rows in school_year_marks(pupils, plan.seed):
+        for day, rows in school_year_marks(pupils, plan.seed, schools=schools):
             for chunk in chunks(rows, plan.batch_rows):
                 post_rows(client, "/v1/marks", chunk)
                 sent += len(chunk)

@@ -73,10 +73,10 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
         return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=kafka.pupil_partitions)
 
     calendars = Calendars()
-    states, characteristics = PupilStates(table("pupil-state")), PupilContexts(table("pupil-context"))
+    states, enrolled = PupilStates(table("pupil-state")), PupilContexts(table("pupil-context"))
     progress = Progress(stall_after_s=settings.stall_after_s)
     output = BatchProducer(kafka, client_id=f"{settings.app_id}-output")
-    batches = MarkBatches(states, Contexts(settings, calendars, characteristics), output, progress)
+    batches = MarkBatches(states, Contexts(settings, calendars, enrolled), output, progress, assignment=assigned(app))
 
     @app.agent(topic(topics.MARKS))
     async def process_marks(stream):
@@ -93,7 +93,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
     @app.agent(topic(topics.PUPIL_CONTEXT))
     async def process_contexts(stream):
         async for event in stream.events():
-            await record_context(event, characteristics, dead_letters)
+            await record_context(event, enrolled, dead_letters)
 
     @app.timer(5.0)
     async def measure_progress() -> None:
@@ -128,7 +128,7 @@ async def run_batches(
             on_unfinished(EXIT_UNFINISHED_BATCH)
 
 
-async def record_context(event: faust.EventT, characteristics: PupilContexts, dead_letters: faust.TopicT) -> None:
+async def record_context(event: faust.EventT, enrolled: PupilContexts, dead_letters: faust.TopicT) -> None:
     try:
         context = PupilContext.model_validate_json(event.value)
     except ValidationError as error:
@@ -137,8 +137,19 @@ async def record_context(event: faust.EventT, characteristics: PupilContexts, de
         metrics.DEAD_LETTERS.labels(topics.PUPIL_CONTEXT.name).inc()
         metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "dead_lettered").inc()
         return
-    characteristics.record(context)
+    enrolled.record(context)
     metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "applied").inc()
+
+
+def assigned(app: faust.App) -> Callable[[], frozenset[int]]:
+    """The marks partitions this worker holds now: when they change, the cohorts are recounted."""
+
+    def partitions() -> frozenset[int]:
+        consumer = app.consumer
+        held = consumer.assignment() if consumer else set()
+        return frozenset(tp.partition for tp in held if tp.topic == topics.MARKS.name)
+
+    return partitions
 
 
 def observe_progress(app: faust.App, progress: Progress, states: PupilStates) -> None:

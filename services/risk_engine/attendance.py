@@ -31,7 +31,9 @@ EMPTY_CELL = " " * CELL  # sorts before every recording
 NO_FLAGS = " "  # the flag character of an empty cell
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
-# Flag bits: what the window figures need to know of a session's code.
+# Flag bits: what the window figures need to know of a session's code. Nothing reads RISING (N, L,
+# U) since the risk score dropped rising marks; it stays in the stored cells' format, so that a
+# stored cell and the same recording sent again still compare equal.
 POSSIBLE, ABSENT, UNAUTHORISED, MISSING, RISING = 1, 2, 4, 8, 16
 UNAUTHORISED_CODES = frozenset("GNOU")
 MISSING_EDUCATION_CODES = frozenset("GNO")

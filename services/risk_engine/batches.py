@@ -5,7 +5,7 @@ enrolment, and each enrolment is processed on its own, so an error in one pupil'
 dead-letters exactly those marks and every other pupil's go on. Then, in this order:
 1. the alerts and dead letters are sent and acknowledged by the broker;
 2. the changed states (changelog) and snapshots are sent and acknowledged;
-3. the store is written;
+3. the store is written, and the cohorts (the seasonal reference, cohorts.py) follow it;
 and only when `process` returns does faust ack the take's events, so offsets are committed
 last. A crash anywhere repeats work (idempotent: same alert ids, states set not added) and
 never loses a mark or an alert.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from services.risk_engine.contexts import Contexts
 from services.risk_engine.health import Progress
 from services.risk_engine.output import Record
 from services.risk_engine.state import PupilState
+from services.risk_engine.tables import within_none
 from shared import topics
 from shared.events import AttendanceMark, DeadLetter, pupil_key, utcnow
 
@@ -45,6 +46,8 @@ class States(Protocol):
     def get(self, key: str, event: faust.EventT) -> PupilState | None: ...
 
     def put(self, key: str, value: bytes, event: faust.EventT) -> None: ...
+
+    def each(self) -> Iterator[tuple[str, PupilState]]: ...
 
     def mark_persisted(self, partition: int, offset: int) -> None: ...
 
@@ -69,6 +72,8 @@ class Outcome:
 
     enrolment: Enrolment
     step: engine.Step
+    before: PupilState | None
+    year_group: int | None
 
     @property
     def partition(self) -> int:
@@ -76,10 +81,20 @@ class Outcome:
 
 
 class MarkBatches:
-    def __init__(self, states: States, contexts: Contexts, output: Output, progress: Progress) -> None:
+    def __init__(
+        self,
+        states: States,
+        contexts: Contexts,
+        output: Output,
+        progress: Progress,
+        assignment: Callable[[], frozenset[int]] = frozenset,
+    ) -> None:
         self._states, self._contexts, self._output, self._progress = states, contexts, output, progress
+        self._assignment = assignment
+        self._cohorts_for: frozenset[int] | None = None  # the partitions the cohorts were counted over
 
     async def process(self, batch: Sequence[faust.EventT]) -> None:
+        self._count_cohorts()
         enrolments, letters = self._decode(batch)
         outcomes = []
         for enrolment in enrolments:
@@ -98,10 +113,35 @@ class MarkBatches:
         )
         for outcome, value in states:
             self._states.put(outcome.enrolment.key, value, outcome.enrolment.events[-1])
+            self._follow_in_cohorts(outcome)
         for tp, offset in written.items():
             if tp.topic == self._states.changelog_topic:
                 self._states.mark_persisted(tp.partition, offset)
         self._count(batch, outcomes, len(letters))
+
+    def _count_cohorts(self) -> None:
+        """Recount the cohorts from every state held when the partitions held have changed (at
+        start, and after a rebalance: the tables are recovered before any take)."""
+        assignment = self._assignment()
+        if assignment == self._cohorts_for:
+            return
+        contexts = self._contexts
+
+        def enrolments():
+            for key, state in self._states.each():
+                enrolled = contexts.enrolled(*key.split("|", 1))
+                yield key, state["school"], enrolled.year_group if enrolled else None, state["counts"]
+
+        within_none()  # the last take's event would confine reads to its partition
+        contexts.cohorts.rebuild(enrolments())
+        self._cohorts_for = assignment
+
+    def _follow_in_cohorts(self, outcome: Outcome) -> None:
+        before = outcome.before["counts"] if outcome.before else None
+        enrolment = outcome.enrolment
+        self._contexts.cohorts.move(
+            enrolment.key, enrolment.school_urn, outcome.year_group, before, outcome.step.state["counts"]
+        )
 
     def _decode(self, batch: Sequence[faust.EventT]) -> tuple[list[Enrolment], list[Record]]:
         """Valid marks grouped by enrolment, in arrival order; dead letters for the rest."""
@@ -128,8 +168,10 @@ class MarkBatches:
         """The enrolment's step, or dead letters for all its marks if processing them failed."""
         try:
             state = self._states.get(enrolment.key, enrolment.events[-1])
-            context = self._contexts.for_enrolment(enrolment.school_urn, enrolment.pupil_id)
-            return Outcome(enrolment, engine.process_marks(state, enrolment.pupil_id, enrolment.marks, context))
+            enrolled = self._contexts.enrolled(enrolment.school_urn, enrolment.pupil_id)
+            context = self._contexts.for_enrolment(enrolment.school_urn, enrolled)
+            step = engine.process_marks(state, enrolment.pupil_id, enrolment.marks, context)
+            return Outcome(enrolment, step, before=state, year_group=enrolled.year_group if enrolled else None)
         except Exception as error:  # one pupil's failure must not stop the others
             log.exception("a pupil's marks failed; dead-lettered", extra={"marks": len(enrolment.events)})
             return [dead_letter(event, _reason(error)) for event in enrolment.events]

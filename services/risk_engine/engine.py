@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from services.risk_engine import attendance, figures, lifecycle, rules, scoring
+from services.risk_engine import attendance, decline, figures, lifecycle, rules, scoring
 from services.risk_engine.state import PupilState, empty_state
 from shared.calendar import SchoolDays
 from shared.codes import CodeTable, UnknownCode
@@ -25,6 +25,7 @@ class Context:
     days: SchoolDays
     characteristics: Characteristics | None = None
     alerts_from: dt.date | None = None  # hold alerts back for marks before this date (backfill)
+    seasonal: decline.SeasonalReference = rules.no_reference  # the pupil's cohort (cohorts.py)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def apply_mark(state: PupilState | None, mark: AttendanceMark, context: Context)
     if not changed:
         return state, False
     days, table = context.days, context.table
-    if state["calendar"] != days.version:
+    if state["calendar"] != figures.counts_version(days):
         counts = figures.recount(records, days, table)
         latest = _latest_school_day(records, days)
     else:
@@ -81,7 +82,7 @@ def apply_mark(state: PupilState | None, mark: AttendanceMark, context: Context)
         records=records,
         counts=counts,
         latest=latest,
-        calendar=days.version,
+        calendar=figures.counts_version(days),
         alerts=state["alerts"],
     ), True
 
@@ -108,18 +109,32 @@ def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
         dt.date.fromisoformat(state["latest"]) if state["latest"] else None,
         context.days,
         context.table,
-        context.thresholds.unauthorised_window_school_days,
-        context.thresholds.first_week_sessions,
+        window_school_days=context.thresholds.unauthorised_window_school_days,
+        first_week_sessions=context.thresholds.first_week_sessions,
+        decline_window_school_days=context.thresholds.decline_window_school_days,
     )
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(
         lifecycle.Subject(pupil_id, school, current.as_dict(), risk, as_of=current.latest),
         state["alerts"],
-        rules.evaluate(current, context.thresholds),
+        rules.evaluate(
+            current,
+            context.thresholds,
+            days=context.days,
+            seasonal=context.seasonal,
+            open_rules=_open_rules(state, context.thresholds),
+        ),
         announce,
     )
     return Evaluation({**state, "alerts": outcome.states}, outcome.alerts, current, risk.points)
+
+
+def _open_rules(state: PupilState, thresholds: rules.Thresholds) -> frozenset[str]:
+    """The rules with an open episode: only hysteresis reads them, so unasked when it is off."""
+    if thresholds.persistent_absence_resolve is None and thresholds.unauthorised_resolve_sessions is None:
+        return frozenset()
+    return frozenset(rule for rule, episode in state["alerts"].items() if episode["open"])
 
 
 def process_marks(state: PupilState | None, pupil_id: str, marks: list[AttendanceMark], context: Context) -> Step:

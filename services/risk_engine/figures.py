@@ -1,9 +1,9 @@
 """Everything the rules and the risk score read about a pupil. Pure.
 
-Year and term totals are kept as running counts in the pupil's state and adjusted when a
+Year, term and half-term totals are kept as running counts in the pupil's state and adjusted when a
 session's code changes (take the old code out, put the new one in), so they always equal
-a recount of the latest codes; window figures (the last ten school weeks, the first week
-of term) are read straight from the sessions for the few days they cover.
+a recount of the latest codes; window figures (the last ten school weeks, the decline's last
+six, the first week of term) are read straight from the sessions for the few days they cover.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from services.risk_engine.attendance import (
     MISSING,
     NO_FLAGS,
     POSSIBLE,
-    RISING,
-    RISING_CODES,
     UNAUTHORISED,
     Records,
     Tally,
@@ -32,9 +30,7 @@ from services.risk_engine.attendance import (
 from shared.calendar import SchoolDays, academic_year_of
 from shared.codes import Category, CodeTable
 
-RECENT_SCHOOL_DAYS = 20  # "the rolling 4-week rate"
-
-# Running counts: key -> [possible, attended, authorised, unauthorised, N/L/U marks, Monday/Friday absences]
+# Running counts: key -> [possible, attended, authorised, unauthorised]
 Counts = dict[str, list[int]]
 
 ALL_FLAGS = [flag_char(bits) for bits in range(32)]
@@ -42,25 +38,35 @@ ALL_FLAGS = [flag_char(bits) for bits in range(32)]
 # them), or turn possible sessions into "a" (absent) and "p" (present), dropping the rest.
 ONLY = {
     bit: str.maketrans("", "", NO_FLAGS + "".join(c for b, c in enumerate(ALL_FLAGS) if not b & bit))
-    for bit in (POSSIBLE, UNAUTHORISED, MISSING, RISING)
+    for bit in (POSSIBLE, UNAUTHORISED, MISSING)
 }
 ABSENT_OR_PRESENT = str.maketrans(
     {NO_FLAGS: None} | {c: ("a" if b & ABSENT else "p") if b & POSSIBLE else None for b, c in enumerate(ALL_FLAGS)}
 )
 
 
+@lru_cache(maxsize=4096)
+def counts_version(days: SchoolDays) -> str:
+    """What a state's counts were made with: the calendar and which periods are counted, so that a
+    state counted before half-terms were (or under an older calendar) is recounted."""
+    return f"{days.version}+half-terms"
+
+
 @lru_cache(maxsize=65536)
 def count_keys(school_urn: str, day: dt.date, days: SchoolDays) -> tuple[str, ...]:
-    """The running counts a session on `day` belongs to: none when the school was not open."""
+    """The running counts a session on `day` belongs to (its year, term and half-term): none when
+    the school was not open."""
     if not days.is_school_day(day):
         return ()
     term = days.term_of(day)
     year_key = f"{school_urn}|Y|{academic_year_of(day)}"
-    return (year_key, f"{school_urn}|T|{term}") if term else (year_key,)
+    if not term:
+        return (year_key,)
+    return year_key, f"{school_urn}|T|{term}", f"{school_urn}|H|{days.half_term_of(day)}"
 
 
 @lru_cache(maxsize=1024)
-def contribution(code: str, monday_or_friday: bool, table: CodeTable) -> tuple[int, ...] | None:
+def contribution(code: str, table: CodeTable) -> tuple[int, ...] | None:
     """What one session with `code` adds to each running count."""
     category = table.category(code)
     if not category.counts_as_possible:
@@ -70,8 +76,6 @@ def contribution(code: str, monday_or_friday: bool, table: CodeTable) -> tuple[i
         int(category.attended),
         int(category is Category.AUTHORISED),
         int(category is Category.UNAUTHORISED),
-        int(code in RISING_CODES),
-        int(category.absent and monday_or_friday),
     )
 
 
@@ -79,11 +83,10 @@ def adjust(
     counts: Counts, school: str, day: dt.date, old_code: str | None, new_code: str, days: SchoolDays, table: CodeTable
 ) -> None:
     """Move one session from its old code to its new one in the running counts (in place)."""
-    monday_or_friday = day.weekday() in (0, 4)
-    removed = contribution(old_code, monday_or_friday, table) if old_code else None
-    added = contribution(new_code, monday_or_friday, table)
+    removed = contribution(old_code, table) if old_code else None
+    added = contribution(new_code, table)
     for key in count_keys(school, day, days):
-        row = counts.setdefault(key, [0] * 6)
+        row = counts.setdefault(key, [0] * 4)
         if removed:
             row[:] = [value - part for value, part in zip(row, removed, strict=True)]
         if added:
@@ -144,16 +147,15 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     year: Tally = Tally()  # academic year to date, this enrolment
     terms: dict[str, list[int]] = {}  # read only: term key -> its running counts
     current_term: str | None = None
+    half_terms: dict[str, list[int]] = {}  # read only: half-term key -> its running counts
+    current_half_term: str | None = None
     first_week_absences: int = 0  # in the pupil's own first 10 possible sessions of the current term
     first_week_possible: int = 0
     unauthorised_recent: int = 0  # G N O U sessions in the window of school days
     missing_streak_days: int = 0  # trailing school days with every possible session G, N or O
-    spells: int = 0  # separate runs of absent sessions in the window
-    monday_friday_share: float = 0.0  # of this year's absent sessions
-    recent_rate: float = 0.0  # absence over the last 20 school days
-    baseline_rate: float = 0.0  # absence this year before those 20 days
-    rising_recent: int = 0  # N, L and U marks in the last 20 school days
-    rising_before: float = 0.0  # the same, per 20 school days, earlier this year
+    decline_window: tuple[int, int] = (0, 0)  # possible and absent sessions in the decline window
+    decline_window_start: dt.date | None = None
+    history: tuple[int, int] = (0, 0)  # possible and absent sessions this year and last, at this school
 
     def term_tally(self, term_key: str) -> Tally:
         return _tally(self.terms.get(term_key))
@@ -177,14 +179,14 @@ def compute(
     table: CodeTable,
     window_school_days: int = 50,
     first_week_sessions: int = 10,
+    decline_window_school_days: int = 30,
 ) -> Figures:
     if latest is None:
         return Figures()
 
     year_row = counts.get(f"{school}|Y|{academic_year_of(latest)}")
     year = _tally(year_row)
-    prefix = f"{school}|T|"
-    terms = {key[len(prefix) :]: row for key, row in counts.items() if key.startswith(prefix)}
+    terms, half_terms = _by_period(counts, school)
     current_term = days.term_of(latest)
     first_week = ""  # "a"/"p" for each of the pupil's own first possible sessions of the term
     if current_term:
@@ -192,36 +194,49 @@ def compute(
         first_week = session_flags(records, school, term_so_far).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
 
     window = session_flags(records, school, _days_back(days, latest, window_school_days))
+    decline_days = days.school_days_back(latest, decline_window_school_days)
+    if decline_window_school_days <= window_school_days:  # the usual case: a tail of the window read already
+        decline_window = window[-2 * len(decline_days) :]
+    else:
+        decline_window = session_flags(records, school, _days_back(days, latest, decline_window_school_days))
+    decline_window = decline_window.translate(ABSENT_OR_PRESENT)
     missing_streak, run_reaches_start = _missing_streak(window)
     if run_reaches_start:
         longer = session_flags(records, school, _days_back(days, latest, LONG_RUN_SCHOOL_DAYS))
         missing_streak, _ = _missing_streak(longer)
-    recent_window = window[-2 * RECENT_SCHOOL_DAYS :]
-    recent = recent_window.translate(ABSENT_OR_PRESENT)
-    recent_possible = len(recent)
-    recent_absent = recent.count("a")
-    recent_rising = len(recent_window.translate(ONLY[RISING]))
-    before_possible = max(0, year.possible - recent_possible)
-    before_days = max(1, before_possible // 2)
-    rising_year = year_row[4] if year_row else 0
-
     return Figures(
         latest=latest,
         year=year,
         terms=terms,
         current_term=current_term,
+        half_terms=half_terms,
+        current_half_term=days.half_term_of(latest),
         first_week_absences=first_week.count("a"),
         first_week_possible=len(first_week),
         unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
         missing_streak_days=missing_streak,
-        # Separate runs of absent sessions; sessions that are not possible neither break nor extend one.
-        spells=("p" + window.translate(ABSENT_OR_PRESENT)).count("pa"),
-        monday_friday_share=(year_row[5] / year.absent) if year_row and year.absent else 0.0,
-        recent_rate=recent_absent / recent_possible if recent_possible else 0.0,
-        baseline_rate=(year.absent - recent_absent) / before_possible if before_possible else 0.0,
-        rising_recent=recent_rising,
-        rising_before=max(0, rising_year - recent_rising) * RECENT_SCHOOL_DAYS / before_days,
+        decline_window=(len(decline_window), decline_window.count("a")),
+        decline_window_start=decline_days[0] if decline_days else None,
+        history=_history(year, counts.get(f"{school}|Y|{academic_year_of(latest) - 1}")),
     )
+
+
+def _history(year: Tally, last_year: list[int] | None) -> tuple[int, int]:
+    before = _tally(last_year)
+    return year.possible + before.possible, year.absent + before.absent
+
+
+def _by_period(counts: Counts, school: str) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The term and the half-term counts, keyed by the period alone."""
+    terms, half_terms = {}, {}
+    start = len(school) + 3  # after "school|T|"
+    for key, row in counts.items():
+        kind = key[start - 2]
+        if kind == "T":
+            terms[key[start:]] = row
+        elif kind == "H":
+            half_terms[key[start:]] = row
+    return terms, half_terms
 
 
 def _missing_streak(window: str) -> tuple[int, bool]:

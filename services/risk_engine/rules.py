@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+from services.risk_engine import decline
 from services.risk_engine.figures import Figures
-from shared.calendar import previous_term
+from shared.calendar import SchoolDays, previous_term
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,32 @@ class Thresholds:
     unauthorised_sessions: int = 10
     unauthorised_window_school_days: int = 50
     missing_education_days: int = 10
+    # Hysteresis, off by default so the DfE definitions stay exact: an open alert resolves only
+    # once the figure is below this lower line.
+    persistent_absence_resolve: float | None = None
+    unauthorised_resolve_sessions: int | None = None
+    # attendance_decline (decline.py)
+    decline_significance: float = 0.001
+    decline_min_fall: float = 0.03
+    decline_baseline_sessions: int = 60
+    decline_window_school_days: int = 30
+    decline_window_sessions: int = 30
+    decline_spell_sessions: float = 3.0
+    decline_prior_absence: float = 0.07
+    decline_prior_strength: float = 5.0
+
+    @cached_property  # read on every evaluation
+    def decline_lines(self) -> decline.DeclineLines:
+        return decline.DeclineLines(
+            strong_attendance=self.strong_attendance,
+            significance=self.decline_significance,
+            min_fall=self.decline_min_fall,
+            baseline_sessions=self.decline_baseline_sessions,
+            window_sessions=self.decline_window_sessions,
+            spell_sessions=self.decline_spell_sessions,
+            prior_absence=self.decline_prior_absence,
+            prior_strength=self.decline_prior_strength,
+        )
 
 
 ROUTES: dict[str, list[str]] = {
@@ -29,6 +56,7 @@ ROUTES: dict[str, list[str]] = {
     "chronic_absence": ["mentoring", "team_around_the_family"],
     "severe_absence": ["la_attendance_team", "early_help"],
     "strong_attendance_decline": ["mentoring", "cultural_enrichment"],
+    decline.RULE: ["mentoring", "cultural_enrichment"],
     "first_week_absence": ["pastoral_check_in"],
     "unauthorised_10_in_10": ["family_outreach"],
     "missing_education": ["la_children_missing_education_officer"],
@@ -46,12 +74,28 @@ class Finding:
     episode_key: str | None = None  # for rules whose episodes are calendar-bound (a term)
 
 
-def evaluate(f: Figures, t: Thresholds) -> list[Finding]:
-    """The rules that hold now. A rule absent from the result does not hold."""
+def no_reference(baseline: list[str], window: list[str]) -> None:
+    """A seasonal reference that knows nothing: the decline is measured against the pupil alone."""
+    return None
+
+
+def evaluate(
+    f: Figures,
+    t: Thresholds,
+    *,
+    days: SchoolDays,
+    seasonal: decline.SeasonalReference = no_reference,
+    open_rules: frozenset[str] = frozenset(),
+) -> list[Finding]:
+    """The rules that hold now (`open_rules`: those with an open episode, for hysteresis). A rule
+    absent from the result does not hold."""
     findings = []
     if f.year.possible >= t.min_possible_sessions:
-        findings.extend(_absence_band(f, t))
+        findings.extend(_absence_band(f, t, "persistent_absence" in open_rules))
     findings.extend(_decline(f, t))
+    found = decline.assess(f, t.decline_lines, seasonal, days)
+    if found:
+        findings.append(Finding(decline.RULE, None, decline.reasons(found), decline.figures(found)))
     if f.current_term and f.first_week_possible and f.first_week_absences:
         findings.append(
             Finding(
@@ -62,7 +106,8 @@ def evaluate(f: Figures, t: Thresholds) -> list[Finding]:
                 episode_key=f.current_term,
             )
         )
-    if f.unauthorised_recent >= t.unauthorised_sessions:
+    held = "unauthorised_10_in_10" in open_rules and t.unauthorised_resolve_sessions is not None
+    if f.unauthorised_recent >= (t.unauthorised_resolve_sessions if held else t.unauthorised_sessions):
         findings.append(
             Finding(
                 "unauthorised_10_in_10",
@@ -86,16 +131,19 @@ def evaluate(f: Figures, t: Thresholds) -> list[Finding]:
     return findings
 
 
-def _absence_band(f: Figures, t: Thresholds) -> list[Finding]:
+def _absence_band(f: Figures, t: Thresholds, is_open: bool) -> list[Finding]:
     rate = f.year.absence_rate
     limits = dict(zip(ABSENCE_BANDS, (t.persistent_absence, t.chronic_absence, t.severe_absence), strict=True))
     band = next((name for name in reversed(ABSENCE_BANDS) if rate >= limits[name]), None)
+    absent = f"absent {f.year.absent} of {f.year.possible} possible sessions this year ({rate:.1%})"
     if band is None:
-        return []
-    reason = (
-        f"absent {f.year.absent} of {f.year.possible} possible sessions this year ({rate:.1%}), "
-        f"at or above the {limits[band]:.0%} {band.replace('_', ' ')} line"
-    )
+        resolve = t.persistent_absence_resolve
+        if not (is_open and resolve is not None and rate >= resolve):
+            return []
+        band = ABSENCE_BANDS[0]
+        reason = f"{absent}, under the {t.persistent_absence:.0%} line but not yet under {resolve:.0%}"
+    else:
+        reason = f"{absent}, at or above the {limits[band]:.0%} {band.replace('_', ' ')} line"
     return [Finding("persistent_absence", band, [reason], f.as_dict())]
 
 

@@ -6,7 +6,10 @@ pydantic-core's encoder (about 4x the standard library's).
 
 from __future__ import annotations
 
+import logging
 import weakref
+from collections.abc import Iterator
+from typing import NamedTuple
 
 import faust
 import pydantic_core
@@ -15,6 +18,8 @@ from faust.types import TP
 
 from services.risk_engine.state import PupilState
 from shared.events import Characteristics, PupilContext, pupil_key
+
+log = logging.getLogger(__name__)
 
 
 def within(event: faust.EventT) -> None:
@@ -25,6 +30,11 @@ def within(event: faust.EventT) -> None:
     under another pupil's event finds nothing and would start the pupil afresh).
     """
     _current_event.set(weakref.ref(event))
+
+
+def within_none() -> None:
+    """Make no event current: reads then search every partition held (as a recount must)."""
+    _current_event.set(None)
 
 
 class PupilStates:
@@ -44,6 +54,15 @@ class PupilStates:
         within(event)
         self._table.data[key.encode()] = value
 
+    def each(self) -> Iterator[tuple[str, PupilState]]:
+        """Every enrolment this worker holds (the partitions assigned to it). A record that cannot be
+        read is passed over: its pupil's next marks dead-letter with the reason."""
+        for key, raw in self._table.data.items():
+            try:
+                yield key.decode(), pydantic_core.from_json(raw)
+            except ValueError:
+                log.warning("passed over an unreadable pupil state while counting cohorts")
+
     def mark_persisted(self, partition: int, offset: int) -> None:
         """The store now holds everything up to `offset` of the changelog partition (for RocksDB's restart)."""
         self._table.data.set_persisted_offset(TP(self.changelog_topic, partition), offset)
@@ -52,17 +71,31 @@ class PupilStates:
         return len(self._table)
 
 
+class Enrolled(NamedTuple):
+    """What pupil.context tells the engine about an enrolment."""
+
+    characteristics: Characteristics
+    year_group: int | None
+
+
 class PupilContexts:
-    """Each enrolment's characteristics, from pupil.context."""
+    """Each enrolment's characteristics and year group, from pupil.context."""
 
     def __init__(self, table: faust.Table) -> None:
         self._table = table
 
     def record(self, context: PupilContext) -> None:
-        self._table[pupil_key(context.school_urn, context.pupil_id)] = (
-            context.characteristics.model_dump_json().encode()
-        )
+        self._table[pupil_key(context.school_urn, context.pupil_id)] = self.encode(context)
 
-    def characteristics(self, key: str) -> Characteristics | None:
+    @staticmethod
+    def encode(context: PupilContext) -> bytes:
+        return context.model_dump_json(include={"year_group", "characteristics"}).encode()
+
+    def read(self, key: str) -> Enrolled | None:
         raw = self._table.get(key)
-        return Characteristics.model_validate_json(raw) if raw else None
+        if not raw:
+            return None
+        stored = pydantic_core.from_json(raw)
+        if "characteristics" not in stored:  # written before year groups were kept: characteristics alone
+            return Enrolled(Characteristics.model_validate(stored), None)
+        return Enrolled(Characteristics.model_validate(stored["characteristics"]), stored["year_group"])

@@ -143,4 +143,4 @@ def test_alerts_carry_an_explainable_risk_score():
     _, alerts = run(day_marks(AUTUMN[:40], lambda i, d: "N" if d.weekday() in (0, 4) and i > 10 else "present"))
     alert = [a for a in alerts if a.rule == "persistent_absence"][0]
     assert alert.figures["risk_score"] > 0
-    assert any("Mondays or Fridays" in reason for reason in alert.reasons)
+    assert "risk signal: absent 20% of sessions this year" in alert.reasons and alert.figures["risk_score"] == 80

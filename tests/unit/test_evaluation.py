@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 
 from shared.codes import current_table
+from shared.statistics import auc, auc_with_interval
 from synthetic.borough import make_borough
 from synthetic.evaluation import (
     RuleRecord,
@@ -17,13 +18,17 @@ from synthetic.evaluation import (
     planted_truth,
     summary,
 )
+from synthetic.evaluation_report import lead_time_svg, targets
 
 
 def test_the_truth_is_read_from_the_generators_parameters():
-    _, pupils = make_borough(seed=5, schools=2, pupils_per_school=150)
+    _, pupils = make_borough(seed=5, schools=5, pupils_per_school=200)
     truth = planted_truth(pupils)
-    assert truth["decliner"] == {p.upn for p in pupils if p.decliner} and truth["decliner"]
+    assert truth["decliner"] == {p.upn for p in pupils if p.decline} and truth["decliner"]
     assert all(p.propensity >= 0.10 and not p.decliner for p in pupils if p.upn in truth["persistent absentee"])
+    assert truth["missing education"] == {p.upn for p in pupils if p.missing_from is not None}
+    assert truth["unauthorised pattern"] == {p.upn for p in pupils if p.unauthorised_pattern}
+    assert truth["missing education"] and truth["unauthorised pattern"]
 
 
 def test_a_pupil_crosses_ten_percent_on_the_first_day_enough_sessions_put_them_there():
@@ -52,8 +57,36 @@ def test_precision_recall_and_lead_time_from_records():
 
 def test_a_small_borough_year_and_the_engine_agree_on_when_pupils_cross_ten_percent():
     run = evaluate(seed=3, schools=1, pupils_per_school=120)
+    assert run["scored"] and all(0 <= pupil.absence_rate < 0.1 for pupil in run["scored"])
     ladder = next(f for f in run["rules"] if f.rule == "persistent_absence")
     assert ladder.flagged > 0 and ladder.median_lead_days == 0  # the ladder raises the day the marks cross
     table = markdown_table(summary([run]))
     assert table.count("\n") == 1 + len(run["rules"]) and "not planted" in table
     assert dataclasses.asdict(ladder)["truth"] == "persistent absentee"
+
+
+def test_auc_counts_pairs_ranked_right_and_ties_as_half():
+    assert auc([1, 2, 3, 4], [False, False, True, True]) == 1.0
+    assert auc([4, 3, 2, 1], [False, False, True, True]) == 0.0
+    assert auc([1, 1, 1, 1], [False, True, False, True]) == 0.5
+    assert auc([1, 2, 3, 2], [False, True, True, False]) == pytest.approx((1 + 0.5 + 1 + 1) / 4)
+    estimate = auc_with_interval([n % 7 + (n % 3 == 0) * 3 for n in range(300)], [n % 3 == 0 for n in range(300)])
+    assert estimate.low <= estimate.value <= estimate.high and estimate.high - estimate.low < 0.2
+
+
+def test_the_lead_time_chart_draws_a_bar_per_rule_per_bin_and_says_when_there_is_nothing():
+    svg = lead_time_svg({"attendance_decline": [-3, 5, 12, 14], "strong_attendance_decline": [25]})
+    assert svg.count("<rect") == 2 * 4 + 2  # bins -10..29, two rules, and two legend swatches
+    assert "attendance_decline: 2 from 10 to 19 days" in svg
+    assert "No decliner was alerted" in lead_time_svg({"attendance_decline": []})
+
+
+def test_targets_are_met_only_when_the_figure_reaches_them():
+    rows = [{"rule": "attendance_decline", "precision": 0.81, "recall": 0.5, "median_lead_days": 20}]
+    runs = [{"pupils": 5000, "decline_alerts_before_february_half_term": 3, "first_decline_alert": "2025-12-03"}]
+    found = {t.name: t.met for t in targets(rows, runs, None, seconds_per_run=299)}
+    assert found["attendance_decline precision"] and not found["attendance_decline recall"]
+    assert found["median lead before PA onset (school days)"]
+    assert all(met for name, met in found.items() if name.startswith("a borough-year"))
+    small = [{**runs[0], "pupils": 450}]
+    assert not any(t.met for t in targets(rows, small, None, 25) if t.name.startswith("a borough-year"))

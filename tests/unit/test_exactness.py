@@ -64,9 +64,6 @@ def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:
     latest = max(day for day, _ in open_codes)
     so_far = [d for d in TERM_DAYS if d <= latest]
     window = so_far[-50:]
-    in_order = [(day, s) for day in window for s in ("AM", "PM") if (day, s) in possible]
-    spells = sum(1 for i, slot in enumerate(in_order) if slot in absent and (i == 0 or in_order[i - 1] not in absent))
-    recent = [slot for slot in in_order if slot[0] in window[-20:]]
     # The pupil's own first ten possible sessions of the term, however late they were admitted.
     first_week = [(day, s) for day in so_far for s in ("AM", "PM") if (day, s) in possible][:10]
     unauthorised = sum(1 for (day, _), code in open_codes.items() if day in window and code in "GNOU")
@@ -87,10 +84,8 @@ def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:
         "band": band,
         "holding": holding,
         "window": {
-            "spells": spells,
             "unauthorised_recent": unauthorised,
             "missing_streak_days": streak,
-            "recent_rate": sum(slot in absent for slot in recent) / len(recent) if recent else 0.0,
             "first_week": (sum(slot in absent for slot in first_week), len(first_week)),
         },
     }
@@ -125,10 +120,8 @@ def test_streamed_state_equals_the_batch_result(recordings):
         state["records"], state["counts"], SCHOOL, dt.date.fromisoformat(state["latest"]), CONTEXT.days, TABLE
     )
     assert {
-        "spells": found.spells,
         "unauthorised_recent": found.unauthorised_recent,
         "missing_streak_days": found.missing_streak_days,
-        "recent_rate": found.recent_rate,
         "first_week": (found.first_week_absences, found.first_week_possible),
     } == expected["window"]
     if expected["band"]:

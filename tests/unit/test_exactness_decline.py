@@ -1,15 +1,20 @@
-"""The literal decline rule, streamed in any order, equals its definition over term totals: three
-consecutive terms of the calendar, each with at least 20 possible sessions, the first above 95%
-and each next one at least a point lower; the term in progress joins once it counts."""
+"""The decline rules, streamed in any order with duplicates and corrections, equal their
+definitions. The literal rule: three consecutive terms of the calendar, each with at least 20
+possible sessions, the first above 95% and each next one at least a point lower; the term in
+progress joins once it counts. attendance_decline: see expected_decline()."""
 
+import dataclasses
 import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.risk_engine.engine import process_mark
-from shared.events import AttendanceMark
-from tests.unit.engine_helpers import CONTEXT, DAYS, SCHOOL
+from services.risk_engine.cohorts import SeasonalChange
+from services.risk_engine.decline import Sessions, upper_tail
+from shared.codes import current_table
+from tests.unit.engine_helpers import CONTEXT, DAYS, mark, run
+
+TABLE = current_table()
 
 NEXT_AUTUMN = [dt.date(2026, 9, 1) + dt.timedelta(days=n) for n in range(60)]  # no calendar yet: weekdays
 TERMS = {
@@ -71,17 +76,66 @@ def expected_holding(plan: dict) -> bool:
 @given(terms_of_marks())
 def test_streamed_decline_equals_its_definition(drawn):
     plan, marks = drawn
-    state = None
-    for day, session, code in marks:
-        event = AttendanceMark(
-            pupil_id="p",
-            school_urn=SCHOOL,
-            date=day,
-            session=session,
-            code=code,
-            recorded_at=dt.datetime.combine(day, dt.time(9), tzinfo=dt.UTC),
-        )
-        step = process_mark(state, event, CONTEXT)
-        state = step.state if step.changed else state
+    state, _ = run([mark(day, session, code) for day, session, code in marks])
     episode = (state or {"alerts": {}})["alerts"].get("strong_attendance_decline")
     assert bool(episode and episode["open"]) == expected_holding(plan)
+
+
+# attendance_decline: the last 30 school days against everything before them, tested for chance.
+SEASON = SeasonalChange(year_group=8, before=0.95, now=0.93)
+WITH_SEASON = dataclasses.replace(CONTEXT, seasonal=lambda baseline, window: SEASON)
+LINES = CONTEXT.thresholds.decline_lines
+LINES_WINDOW_DAYS = CONTEXT.thresholds.decline_window_school_days
+ABSENT_CODES = ["I", "N", "O", "G", "M", "U"]
+
+
+@st.composite
+def slides(draw):
+    """School days marked present with a rare absence, then from a drawn day absence at a drawn
+    rate (often steep enough for the rule to hold), absent codes of every kind; with corrections
+    (a later recording of the same session), duplicates and any order."""
+    marked = draw(st.sampled_from([25, 70, 85, 110, 110]))  # too short for a baseline, then long enough
+    onset = marked - draw(st.sampled_from([0, 10, 25, 30, 45]))
+    every = draw(st.sampled_from([2, 2, 2, 3, 10]))  # after the onset, one session in `every` is missed
+    recordings = []
+    for index, day in enumerate(DAYS[:marked]):
+        for half, (session, present) in enumerate((("AM", "/"), ("PM", "\\"))):
+            number = 2 * index + half
+            missed = number % (every if index >= onset else 47) == 0
+            code = ABSENT_CODES[number % len(ABSENT_CODES)] if missed else present
+            recordings.append((day, session, code, 9))
+    for slot in draw(st.lists(st.integers(0, len(recordings) - 1), max_size=15)):
+        day, session, code, _ = recordings[slot]  # a correction, recorded later, either way
+        recordings.append((day, session, "I" if code in "/\\" else "/", 15))
+    duplicates = draw(st.lists(st.sampled_from(recordings), max_size=10))
+    return draw(st.permutations(recordings + duplicates))
+
+
+def expected_decline(recordings) -> bool:
+    """The rule's definition over the latest code of each session, counted from the calendar."""
+    latest_code: dict[tuple, tuple[int, str]] = {}
+    for day, session, code, hour in recordings:
+        latest_code[(day, session)] = max(latest_code.get((day, session), (hour, code)), (hour, code))
+    categories = {slot: TABLE.category(code) for slot, (_, code) in latest_code.items()}
+    possible = {slot for slot, category in categories.items() if category.counts_as_possible}
+    absent = {slot for slot in possible if categories[slot].absent}
+    last = max(day for day, _ in latest_code)
+    window_days = set([day for day in DAYS if day <= last][-LINES_WINDOW_DAYS:])
+    now = Sessions(sum(s[0] in window_days for s in possible), sum(s[0] in window_days for s in absent))
+    before = Sessions(len(possible) - now.possible, len(absent) - now.absent)
+    ratio = (1 - SEASON.now) / (1 - SEASON.before)
+    return (
+        now.possible >= LINES.window_sessions
+        and before.possible >= LINES.baseline_sessions
+        and before.attendance_rate > LINES.strong_attendance
+        and now.absence_rate - before.absence_rate * ratio >= LINES.min_fall
+        and upper_tail(now, before, ratio, LINES) <= LINES.significance
+    )
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(slides())
+def test_streamed_attendance_decline_equals_its_definition(recordings):
+    state, _ = run([mark(day, session, code, hour) for day, session, code, hour in recordings], context=WITH_SEASON)
+    episode = state["alerts"].get("attendance_decline")
+    assert bool(episode and episode["open"]) == expected_decline(recordings)

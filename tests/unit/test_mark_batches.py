@@ -17,7 +17,7 @@ from services.risk_engine.health import Progress
 from services.risk_engine.settings import Settings
 from services.risk_engine.tables import PupilContexts, PupilStates
 from shared import topics
-from shared.events import AttendanceMark, pupil_key
+from shared.events import AttendanceMark, Characteristics, PupilContext, pupil_key
 from tests.unit.engine_helpers import CALENDAR, DAYS, SCHOOL
 
 NOW = dt.datetime(2026, 7, 31, 12, tzinfo=dt.UTC)  # what the engine's clock says in these tests
@@ -87,10 +87,15 @@ class Wiring:
         self.states = LoggingStates(self.state_table, self.log)
         calendars = Calendars()
         calendars.add(CALENDAR)
-        contexts = Contexts(Settings(), calendars, PupilContexts(table("pupil-context")), now=lambda: NOW)
+        self.context_table = table("pupil-context")
+        self.enrolled = PupilContexts(self.context_table)
+        self.contexts = contexts = Contexts(Settings(), calendars, self.enrolled, now=lambda: NOW)
         self.output = RecordingOutput(self.log, self.states.changelog_topic, fail=fail_output)
         self.progress = Progress(stall_after_s=60)
-        self.batches = MarkBatches(self.states, contexts, self.output, self.progress)
+        self.assignment = frozenset({0})
+        self.batches = MarkBatches(
+            self.states, contexts, self.output, self.progress, assignment=lambda: self.assignment
+        )
         self._offset = 0
 
     def take(self, marks: list[AttendanceMark | bytes], partition: int = 0) -> list[Event]:
@@ -194,6 +199,57 @@ def test_a_pupil_at_two_schools_has_two_records_and_two_sets_of_alerts():
         ("654321", "first_week_absence"),
     }
     assert len({a.alert_id for a in alerts}) == 2
+
+
+AUTUMN_1 = ["2025/1-autumn/1"]
+
+
+def enrol(wiring: Wiring, pupil: str, year_group: int) -> None:
+    """What pupil.context would record for the pupil (written as the agent's stream would)."""
+    context = PupilContext(pupil_id=pupil, school_urn=SCHOOL, year_group=year_group, admission_date=DAYS[0])
+    wiring.context_table.data[pupil_key(SCHOOL, pupil)] = PupilContexts.encode(context)
+
+
+def test_the_cohorts_are_recounted_from_the_store_when_partitions_change_and_follow_every_take():
+    """The year groups' figures (the seasonal reference) equal a recount over the states held."""
+    wiring = Wiring()
+    pupils = [f"p{n}" for n in range(8)]
+    for pupil in pupils:
+        enrol(wiring, pupil, 8)
+    for index, pupil in enumerate(pupils):  # half of them absent throughout (N)
+        asyncio.run(wiring.batches.process(wiring.take(marks(pupil, DAYS[:30], code="" if index % 2 else "N"))))
+    half = wiring.contexts.cohorts.change(SCHOOL, 8, AUTUMN_1, AUTUMN_1)
+    assert (half.year_group, half.now) == (8, 0.5)
+    restarted = Wiring()  # a new worker given the same store: recounts at its first take
+    restarted.state_table.data.update(wiring.state_table.data)
+    restarted.context_table.data.update(wiring.context_table.data)
+    asyncio.run(restarted.batches.process(restarted.take(marks("new", DAYS[:1], code=""))))
+    assert restarted.contexts.cohorts.change(SCHOOL, 8, AUTUMN_1, AUTUMN_1) == half
+    restarted.state_table.data.clear()
+    restarted.assignment = frozenset({1})  # a rebalance: another partition, recounted
+    asyncio.run(restarted.batches.process(restarted.take(marks("new", DAYS[1:2], code=""))))
+    assert restarted.contexts.cohorts.change(SCHOOL, 8, AUTUMN_1, AUTUMN_1) is None
+
+
+def test_a_year_group_that_arrives_after_the_marks_moves_the_pupils_into_it():
+    wiring = Wiring()
+    pupils = [f"p{n}" for n in range(8)]
+    for pupil in pupils:
+        asyncio.run(wiring.batches.process(wiring.take(marks(pupil, DAYS[:30], code=""))))
+    assert wiring.contexts.cohorts.change(SCHOOL, 9, AUTUMN_1, AUTUMN_1).year_group is None  # the school stands in
+    for pupil in pupils:
+        enrol(wiring, pupil, 9)
+        asyncio.run(wiring.batches.process(wiring.take(marks(pupil, DAYS[30:31], code=""))))
+    assert wiring.contexts.cohorts.change(SCHOOL, 9, AUTUMN_1, AUTUMN_1).year_group == 9
+
+
+def test_a_context_stored_before_year_groups_were_kept_still_reads():
+    wiring = Wiring()
+    key = pupil_key(SCHOOL, "a")
+    wiring.context_table.data[key] = Characteristics(fsm=True).model_dump_json().encode()
+    assert wiring.enrolled.read(key) == (Characteristics(fsm=True), None)
+    enrol(wiring, "a", 7)
+    assert wiring.enrolled.read(key) == (Characteristics(), 7)
 
 
 @pytest.mark.parametrize("lag, busy, healthy", [(0, False, True), (5, True, True), (5, False, False)])

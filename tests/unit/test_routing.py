@@ -10,6 +10,7 @@ RULES_AND_BANDS = [
     ("persistent_absence", "chronic_absence"),
     ("persistent_absence", "severe_absence"),
     ("strong_attendance_decline", None),
+    ("attendance_decline", None),
     ("first_week_absence", None),
     ("unauthorised_10_in_10", None),
     ("missing_education", None),

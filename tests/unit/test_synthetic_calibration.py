@@ -8,7 +8,8 @@ import pytest
 
 from services.risk_engine.attendance import tally
 from shared.codes import current_table
-from synthetic.borough import make_borough
+from synthetic.borough import AFTER_TRANSITION, GRADUAL, SEASONAL_SCHOOL, STEP, make_borough
+from synthetic.calendar import academic_year, school_days
 from synthetic.marks import school_year_marks
 
 TABLE = current_table()
@@ -16,9 +17,9 @@ TABLE = current_table()
 
 @pytest.fixture(scope="module")
 def year():
-    _, pupils = make_borough(seed=11, schools=8, pupils_per_school=300)
+    schools, pupils = make_borough(seed=11, schools=8, pupils_per_school=300)
     final: dict[str, dict] = collections.defaultdict(dict)
-    for _, rows in school_year_marks(pupils, seed=11):
+    for _, rows in school_year_marks(pupils, seed=11, schools=schools):
         for row in rows:  # later rows are corrections and overwrite
             final[row["upn"]][(row["date"], row["session"])] = row["code"]
     return {pupil.upn: pupil for pupil in pupils}, final
@@ -71,22 +72,41 @@ def test_fridays_are_worse_than_midweek_and_summer_worse_than_autumn(year):
     assert summer > autumn
 
 
-def test_decliners_start_strong_and_fall_term_on_term(year):
+def test_decliners_attend_strongly_until_their_onset_and_then_fall_in_every_shape(year):
     pupils, final = year
-    decliners = [upn for upn, pupil in pupils.items() if pupil.decliner]
+    day_index = {day.isoformat(): index for index, (day, _) in enumerate(school_days(*academic_year(2025)))}
+    decliners = [pupil for pupil in pupils.values() if pupil.decline]
     assert len(decliners) >= 0.01 * len(pupils)
-    declining = 0
-    for upn in decliners:
-        terms = collections.defaultdict(list)
-        for (date, _), code in final[upn].items():
-            terms["autumn" if date < "2026-01-01" else "spring" if date < "2026-04-01" else "summer"].append(code)
-        attendance = {name: tally(codes, TABLE).attendance_rate for name, codes in terms.items()}
-        declining += (
-            attendance["autumn"] > 0.95
-            and attendance["spring"] <= attendance["autumn"] - 0.01
-            and attendance["summer"] <= attendance["spring"] - 0.01
-        )
-    assert declining / len(decliners) >= 0.7
+    assert {p.decline.shape for p in decliners} == {GRADUAL, STEP, AFTER_TRANSITION, SEASONAL_SCHOOL}
+    strong_before = fell_after = 0
+    for pupil in decliners:
+        plan = pupil.decline
+        before = [code for (date, _), code in final[pupil.upn].items() if day_index[date] < plan.onset_day]
+        after = [code for (date, _), code in final[pupil.upn].items()
+                 if day_index[date] >= plan.onset_day + plan.ramp_days]  # fmt: skip
+        strong_before += tally(before, TABLE).attendance_rate > 0.95
+        fell_after += not after or tally(after, TABLE).absence_rate >= 0.10
+    assert strong_before / len(decliners) >= 0.8 and fell_after / len(decliners) >= 0.85
+
+
+def test_the_other_planted_populations_show_in_the_marks(year):
+    pupils, final = year
+    school_day = [day.isoformat() for day, _ in school_days(*academic_year(2025))]
+    missing = [p for p in pupils.values() if p.missing_from is not None]
+    dual = [p for p in pupils.values() if p.dual_registered_weekday is not None]
+    joiners = [p for p in pupils.values() if p.joins_on_day]
+    pattern = [p for p in pupils.values() if p.unauthorised_pattern]
+    assert missing and dual and joiners and pattern
+    for pupil in missing:
+        run = school_day[pupil.missing_from : pupil.missing_from + pupil.missing_days]
+        assert all(final[pupil.upn][(day, s)] in "NO" for day in run for s in ("AM", "PM"))
+    for pupil in dual:
+        assert all(code == "D" for (date, _), code in final[pupil.upn].items()
+                   if dt.date.fromisoformat(date).weekday() == pupil.dual_registered_weekday)  # fmt: skip
+    for pupil in joiners:
+        assert min(date for date, _ in final[pupil.upn]) == school_day[pupil.joins_on_day]
+    unauthorised = [code for p in pattern for code in final[p.upn].values() if code in "OGNICERT"]
+    assert sum(code in "OGN" for code in unauthorised) / len(unauthorised) >= 0.9
 
 
 def test_same_seed_gives_the_same_marks():

@@ -18,6 +18,7 @@ RULE_WORDS = {
     "chronic_absence": "chronic absence",
     "severe_absence": "severe absence",
     "strong_attendance_decline": "strong attendance declining",
+    "attendance_decline": "attendance falling in recent weeks",
     "first_week_absence": "absence in the first week of term",
     "unauthorised_10_in_10": "10 unauthorised sessions in 10 weeks",
     "missing_education": "absent without authorisation for 10 school days",

@@ -8,10 +8,11 @@ seasonal part.
 
 Chance is judged with a beta-binomial: the pupil's own absence rate is uncertain (a pupil who
 usually misses 6% can have a clean month), so it is a beta distribution, a prior over all
-pupils updated with the baseline and scaled by the cohort's seasonal change; the absent
-sessions in the window are tested against its predictive upper tail. Absent sessions come in
-spells (an illness is several sessions), so sessions are counted in units of an average spell
-(Kish's design effect).
+pupils updated with the baseline and scaled by the cohort's seasonal change. Absence comes in
+spells (an illness is several sessions), so the window's evidence is its number of separate
+spells, out of its possible sessions in units of an average spell, and the baseline's sessions
+are counted in the same units (Kish's design effect): one long illness is one spell, however
+many sessions it took, while a slide shows as spell after spell.
 """
 
 from __future__ import annotations
@@ -83,7 +84,7 @@ def assess(f: Figures, lines: DeclineLines, seasonal: SeasonalReference, days: S
     ratio = _seasonal_ratio(change)
     if now.absence_rate - before.absence_rate * ratio < lines.min_fall:
         return None
-    p_value = upper_tail(now, before, ratio, lines)
+    p_value = upper_tail(now, f.decline_window_spells, before, ratio, lines)
     if p_value > lines.significance:
         return None
     window_days = len(days.school_days_between(f.decline_window_start, f.latest))
@@ -97,17 +98,16 @@ def _seasonal_ratio(change: SeasonalChange | None) -> float:
     return min(MAX_SEASONAL_RATIO, max(MIN_SEASONAL_RATIO, (1 - change.now) / max(1 - change.before, 0.005)))
 
 
-def upper_tail(now: Sessions, before: Sessions, ratio: float, lines: DeclineLines) -> float:
-    """P(at least this much absence now) if nothing changed but the season: the beta-binomial
-    predictive tail, in spell units (rounded to whole spells)."""
+def upper_tail(now: Sessions, spells: int, before: Sessions, ratio: float, lines: DeclineLines) -> float:
+    """P(at least `spells` separate spells of absence now) if nothing changed but the season: the
+    beta-binomial predictive tail, with the sessions in units of an average spell (rounded)."""
     spell = lines.spell_sessions
-    absent = round(now.absent / spell)
-    if absent <= 0:
+    if spells <= 0:
         return 1.0
-    trials = max(absent, round(now.possible / spell))
+    trials = max(spells, round(now.possible / spell))
     a = (lines.prior_absence * lines.prior_strength + before.absent / spell) * ratio
     b = (1 - lines.prior_absence) * lines.prior_strength + (before.possible - before.absent) / spell
-    return beta_binomial_tail(absent, trials, a, b)
+    return beta_binomial_tail(spells, trials, a, b)
 
 
 def beta_binomial_tail(k: int, n: int, a: float, b: float) -> float:

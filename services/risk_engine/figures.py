@@ -154,6 +154,7 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     unauthorised_recent: int = 0  # G N O U sessions in the window of school days
     missing_streak_days: int = 0  # trailing school days with every possible session G, N or O
     decline_window: tuple[int, int] = (0, 0)  # possible and absent sessions in the decline window
+    decline_window_spells: int = 0  # separate runs of absent sessions in it
     decline_window_start: dt.date | None = None
     history: tuple[int, int] = (0, 0)  # possible and absent sessions this year and last, at this school
 
@@ -216,6 +217,8 @@ def compute(
         unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
         missing_streak_days=missing_streak,
         decline_window=(len(decline_window), decline_window.count("a")),
+        # Separate runs of absence; sessions that are not possible neither break nor extend one.
+        decline_window_spells=("p" + decline_window).count("pa"),
         decline_window_start=decline_days[0] if decline_days else None,
         history=_history(year, counts.get(f"{school}|Y|{academic_year_of(latest) - 1}")),
     )

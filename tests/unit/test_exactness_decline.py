@@ -81,7 +81,8 @@ def test_streamed_decline_equals_its_definition(drawn):
     assert bool(episode and episode["open"]) == expected_holding(plan)
 
 
-# attendance_decline: the last 30 school days against everything before them, tested for chance.
+# attendance_decline: the last 30 school days against everything before them, tested for chance
+# on the window's separate spells of absence.
 SEASON = SeasonalChange(year_group=8, before=0.95, now=0.93)
 WITH_SEASON = dataclasses.replace(CONTEXT, seasonal=lambda baseline, window: SEASON)
 LINES = CONTEXT.thresholds.decline_lines
@@ -120,8 +121,10 @@ def expected_decline(recordings) -> bool:
     possible = {slot for slot, category in categories.items() if category.counts_as_possible}
     absent = {slot for slot in possible if categories[slot].absent}
     last = max(day for day, _ in latest_code)
-    window_days = set([day for day in DAYS if day <= last][-LINES_WINDOW_DAYS:])
-    now = Sessions(sum(s[0] in window_days for s in possible), sum(s[0] in window_days for s in absent))
+    window_days = [day for day in DAYS if day <= last][-LINES_WINDOW_DAYS:]
+    in_window = [(day, s) for day in window_days for s in ("AM", "PM") if (day, s) in possible]
+    now = Sessions(len(in_window), sum(slot in absent for slot in in_window))
+    spells = sum(slot in absent and (i == 0 or in_window[i - 1] not in absent) for i, slot in enumerate(in_window))
     before = Sessions(len(possible) - now.possible, len(absent) - now.absent)
     ratio = (1 - SEASON.now) / (1 - SEASON.before)
     return (
@@ -129,7 +132,7 @@ def expected_decline(recordings) -> bool:
         and before.possible >= LINES.baseline_sessions
         and before.attendance_rate > LINES.strong_attendance
         and now.absence_rate - before.absence_rate * ratio >= LINES.min_fall
-        and upper_tail(now, before, ratio, LINES) <= LINES.significance
+        and upper_tail(now, spells, before, ratio, LINES) <= LINES.significance
     )
 
 

@@ -24,12 +24,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import partial
 
-from services.risk_engine import figures as engine_figures
 from services.risk_engine import scoring
 from services.risk_engine.attendance import tally
 from services.risk_engine.cohorts import Cohorts
 from services.risk_engine.decline import RULE as DECLINE
-from services.risk_engine.engine import Context, process_marks
+from services.risk_engine.engine import Context, figures_of, process_marks
 from services.risk_engine.rules import Thresholds
 from services.risk_engine.state import PupilState
 from shared.calendar import SchoolDays
@@ -216,18 +215,12 @@ def _history(schools: list[School], pupils: list[Pupil], seed: int, year: int) -
 def _score_all(engine: _Engine, pupils: list[Pupil]) -> dict[str, ScoredPupil]:
     """Every pupil below the PA line on the scoring day, with their score's parts."""
     scored = {}
-    thresholds = engine.thresholds
     for pupil in pupils:
         state = engine.states.get(pupil.upn)
         if not state or not state["latest"]:
             continue
-        found = engine_figures.compute(
-            state["records"], state["counts"], state["school"], dt.date.fromisoformat(state["latest"]), engine.days,
-            current_table(), window_school_days=thresholds.unauthorised_window_school_days,
-            first_week_sessions=thresholds.first_week_sessions,
-            decline_window_school_days=thresholds.decline_window_school_days,
-        )  # fmt: skip
-        if found.year.possible < thresholds.min_possible_sessions or found.year.absence_rate >= PLANTED_PA:
+        found = figures_of(state, engine.contexts[pupil.upn])
+        if found.year.possible < engine.thresholds.min_possible_sessions or found.year.absence_rate >= PLANTED_PA:
             continue
         scored[pupil.upn] = ScoredPupil(
             components={part.name: part.points for part in scoring.components(found)},
@@ -269,7 +262,7 @@ def figures_for(rule: str, record: RuleRecord, truth: dict[str, set[str]], cross
     hits = record.flagged & planted
     precision = len(hits) / len(record.flagged) if truth_name and record.flagged else None
     recall = len(hits) / len(planted) if truth_name and planted else None
-    leads = [crossing[upn] - record.first_alert[upn] for upn in truth["decliner"] & record.flagged if upn in crossing]
+    leads = lead_times(record, truth, crossing)
     return RuleFigures(
         rule=rule,
         truth=truth_name,
@@ -283,10 +276,9 @@ def figures_for(rule: str, record: RuleRecord, truth: dict[str, set[str]], cross
     )
 
 
-def lead_times(run: YearRun, truth: dict[str, set[str]], rule: str) -> list[int]:
-    record = run.records[rule]
-    return [run.crossing[upn] - record.first_alert[upn] for upn in truth["decliner"] & record.flagged
-            if upn in run.crossing]  # fmt: skip
+def lead_times(record: RuleRecord, truth: dict[str, set[str]], crossing: dict[str, int]) -> list[int]:
+    """School days from each alerted decliner's first alert to their 10% crossing (those who cross)."""
+    return [crossing[upn] - record.first_alert[upn] for upn in truth["decliner"] & record.flagged if upn in crossing]
 
 
 def recall_by_shape(pupils: list[Pupil], record: RuleRecord) -> dict[str, float]:
@@ -320,7 +312,9 @@ def evaluate(seed: int, schools: int, pupils_per_school: int, start_year: int = 
         "first_decline_alert": run.first_decline_alert.isoformat() if run.first_decline_alert else None,
         "decline_alerts_before_october_half_term": sum(i <= breaks[0] for i in decline.first_alert.values()),
         "decline_alerts_before_february_half_term": sum(i <= breaks[2] for i in decline.first_alert.values()),
-        "lead_times": {rule: lead_times(run, truth, rule) for rule in (DECLINE, "strong_attendance_decline")},
+        "lead_times": {
+            rule: lead_times(run.records[rule], truth, run.crossing) for rule in (DECLINE, "strong_attendance_decline")
+        },
         "scored": run.scored,
     }
 

@@ -100,12 +100,12 @@ class Evaluation:
     risk_score: int
 
 
-def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
-    school = state["school"]
-    current = figures.compute(
+def figures_of(state: PupilState, context: Context) -> figures.Figures:
+    """Everything the rules and the score read about the enrolment, as of its evaluation date."""
+    return figures.compute(
         state["records"],
         state["counts"],
-        school,
+        state["school"],
         dt.date.fromisoformat(state["latest"]) if state["latest"] else None,
         context.days,
         context.table,
@@ -113,6 +113,11 @@ def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
         first_week_sessions=context.thresholds.first_week_sessions,
         decline_window_school_days=context.thresholds.decline_window_school_days,
     )
+
+
+def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
+    school = state["school"]
+    current = figures_of(state, context)
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(

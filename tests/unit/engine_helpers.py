@@ -45,3 +45,14 @@ def run(marks, state=None, context=CONTEXT):
         state = step.state if step.changed else state
         alerts.extend(step.alerts)
     return state, alerts
+
+
+def latest_codes(recordings) -> dict[tuple[dt.date, str], str]:
+    """Each session's code by the definition: of (day, session, code, recorded) recordings, the
+    latest recorded wins, ties broken by code."""
+    latest: dict[tuple[dt.date, str], tuple[dt.datetime, str]] = {}
+    for day, session, code, recorded in recordings:
+        current = latest.get((day, session))
+        if current is None or (recorded, code) > current:
+            latest[(day, session)] = (recorded, code)
+    return {slot: code for slot, (_, code) in latest.items()}

@@ -11,7 +11,7 @@ from services.risk_engine import figures
 from services.risk_engine.engine import process_mark
 from shared.codes import Category, current_table
 from shared.events import AttendanceMark
-from tests.unit.engine_helpers import CALENDAR, CONTEXT, DAYS, SCHOOL
+from tests.unit.engine_helpers import CALENDAR, CONTEXT, DAYS, SCHOOL, latest_codes
 
 TABLE = current_table()
 CODES = sorted(TABLE.codes)
@@ -39,15 +39,6 @@ def arrivals(draw):
                 recordings.append((day, session, draw(st.sampled_from(absent_heavy)), recorded))
     duplicates = draw(st.lists(st.sampled_from(recordings), max_size=20))
     return draw(st.permutations(recordings + duplicates))
-
-
-def latest_codes(recordings) -> dict[tuple[dt.date, str], str]:
-    latest: dict[tuple[dt.date, str], tuple[dt.datetime, str]] = {}
-    for day, session, code, recorded in recordings:
-        current = latest.get((day, session))
-        if current is None or (recorded, code) > current:
-            latest[(day, session)] = (recorded, code)
-    return {slot: code for slot, (_, code) in latest.items()}
 
 
 def batch_figures(codes: dict[tuple[dt.date, str], str]) -> dict:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from services.risk_engine.cohorts import SeasonalChange
 from services.risk_engine.decline import Sessions, upper_tail
 from shared.codes import current_table
-from tests.unit.engine_helpers import CONTEXT, DAYS, mark, run
+from tests.unit.engine_helpers import CONTEXT, DAYS, latest_codes, mark, run
 
 TABLE = current_table()
 
@@ -114,10 +114,8 @@ def slides(draw):
 
 def expected_decline(recordings) -> bool:
     """The rule's definition over the latest code of each session, counted from the calendar."""
-    latest_code: dict[tuple, tuple[int, str]] = {}
-    for day, session, code, hour in recordings:
-        latest_code[(day, session)] = max(latest_code.get((day, session), (hour, code)), (hour, code))
-    categories = {slot: TABLE.category(code) for slot, (_, code) in latest_code.items()}
+    latest_code = latest_codes(recordings)
+    categories = {slot: TABLE.category(code) for slot, code in latest_code.items()}
     possible = {slot for slot, category in categories.items() if category.counts_as_possible}
     absent = {slot for slot in possible if categories[slot].absent}
     last = max(day for day, _ in latest_code)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from bench import casework, ingest, notifications, pages, risk_engine
+from bench import casework, ingest, insight, notifications, pages, risk_engine
 
 BENCHMARKS = {
     "ingest": ingest.main,
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "casework": lambda: casework.main([]),
     "pages": lambda: pages.main([]),
     "notifications": lambda: notifications.main([]),
+    "insight": lambda: insight.main([]),
 }
 USAGE = (
     f"usage: python -m bench [{' | '.join(BENCHMARKS)} ...]\n"

@@ -23,7 +23,7 @@ from services.referrals.consumer import handle_event
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
 from services.referrals.settings import Settings
 from services.referrals.staff import Role, add_staff
-from shared.events import RiskAlert, Transition, alert_id_for
+from shared.events import Characteristics, RiskAlert, Transition, alert_id_for
 from shared.settings import KafkaSettings
 
 BUSY_SCHOOL = "100000"
@@ -46,7 +46,8 @@ def seed(engine, pupils: int, busy_cases: int) -> None:
             PupilIdentity(school_urn=school, pupil_id=pupil, upn=f"A{n:012d}", given_name="Sam", family_name="Jones",
                           date_of_birth=dt.date(2012, 1, 1)),
             PupilContextRow(school_urn=school, pupil_id=pupil, year_group=rng.randint(1, 11),
-                            admission_date=dt.date(2021, 9, 1)),
+                            admission_date=dt.date(2021, 9, 1), area_code=f"E0101{2000 + n % 40:04d}",
+                            characteristics=characteristics(rng)),
             PupilFigures(school_urn=school, pupil_id=pupil, possible=120, attended=108, authorised=8, unauthorised=4,
                          attendance_rate=0.9, absence_rate=0.1, last_date=dt.date(2025, 12, 1), risk_score=20,
                          as_of=OPENED),
@@ -56,6 +57,13 @@ def seed(engine, pupils: int, busy_cases: int) -> None:
         if len(rows) > 3000:
             _flush(engine, rows)
     _flush(engine, rows)
+
+
+def characteristics(rng: random.Random) -> dict:
+    """A pupil's characteristics in about the borough's proportions (for the reporting groups)."""
+    return Characteristics(fsm=rng.random() < 0.25, sen=rng.choices(["none", "K", "E"], [84, 13, 3])[0],
+                           eal=rng.random() < 0.12, child_in_need=rng.random() < 0.03,
+                           looked_after=rng.random() < 0.007).model_dump(mode="json")  # fmt: skip
 
 
 def _case(school: str, pupil: str, rng: random.Random) -> tuple[Case, list]:

@@ -147,6 +147,37 @@ class SchoolCalendar(Event):
     closures: list[dt.date] = Field(default_factory=list, description="INSET days, bank holidays")
 
 
+class ActivityKind(enum.StrEnum):
+    CULTURAL_WORKSHOP = "cultural_workshop"
+    TRIP = "trip"
+    CLUB = "club"
+    HOLIDAY_ACTIVITY = "holiday_activity"
+    SPORT = "sport"
+    OTHER = "other"
+
+
+class Activity(Event):
+    """An enrichment or out-of-school activity (seed targets 1.5 and 3.9): no pupil in it."""
+
+    activity_id: str = Field(description="The publisher's own id for the activity, unique in the borough")
+    name: str
+    kind: ActivityKind
+    provider_id: int | None = Field(None, description="The provider in casework's directory, if it is one")
+    school_urn: str | None = Field(None, description="The school that runs it; None for borough-wide activities")
+    area_code: str | None = None
+
+
+class ActivityAttendance(Event):
+    """Whether one pupil came to one session of an activity. Pseudonymous, keyed by enrolment."""
+
+    activity_id: str
+    pupil_id: str
+    school_urn: str = Field(description="The pupil's school: participation is reported per enrolment")
+    date: dt.date = Field(ge=EARLIEST_MARK_DATE, le=LATEST_MARK_DATE)
+    attended: bool
+    recorded_at: AwareDatetime = Field(description="When the register was taken; the latest wins")
+
+
 class Transition(enum.StrEnum):
     RAISED = "raised"
     ESCALATED = "escalated"

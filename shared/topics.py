@@ -50,6 +50,16 @@ RISK_ALERTS = Topic("risk.alerts", events.RiskAlert, key_fields=PUPIL_KEY, write
 PUPIL_ATTENDANCE = Topic(
     "pupil.attendance", events.PupilAttendance, key_fields=PUPIL_KEY, writer="risk_engine", compacted=True
 )
+ACTIVITIES = Topic(
+    "activities",
+    events.Activity,
+    key_fields=("activity_id",),
+    writer="ingest",
+    compacted=True,
+    pupil_scoped=False,
+    partitions=1,
+)
+ACTIVITY_ATTENDANCE = Topic("activity.attendance", events.ActivityAttendance, key_fields=PUPIL_KEY, writer="ingest")
 REFERRAL_EVENTS = Topic("referral.events", events.ReferralEvent, key_fields=PUPIL_KEY, writer="referrals")
 
 
@@ -77,6 +87,8 @@ REGISTRY: tuple[Topic, ...] = (
     RISK_ALERTS,
     PUPIL_ATTENDANCE,
     REFERRAL_EVENTS,
+    ACTIVITIES,
+    ACTIVITY_ATTENDANCE,
     RISK_ENGINE_DLQ,
     REFERRALS_DLQ,
     NOTIFICATIONS_DLQ,

@@ -11,11 +11,15 @@ find or must cope with, each a parameter of the pupil (the evaluation's ground t
 - missing education: a run of unauthorised absence in every session for weeks;
 - an unauthorised pattern: absence that is mostly unexplained or holidays;
 - late joiners (admitted during the year) and dual-registered pupils (one day a week
-  at another school, marked D).
+  at another school, marked D);
+- enrichment participants (off unless the calibration asks, as the demo does): pupils who join an
+  activity on a day of the year, more often those who miss more school, and whose absence
+  propensity falls by a planted share from that day (the impact evaluation's ground truth).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -55,6 +59,11 @@ class Calibration:
     # School days of the year a decline may start: after the October half-term, so that a strong
     # baseline exists in the year's own marks (earlier when last year's marks are loaded).
     decline_onset: tuple[int, int] = (36, 120)
+    # Enrichment: the share of pupils who join an activity (of those missing 10% or more: the targeted
+    # share), and how much their absence propensity falls from the day they join.
+    enrichment_share: float = 0.0
+    enrichment_targeted_share: float = 0.0
+    enrichment_effect: float = 0.3
 
 
 # The planted shapes of decline.
@@ -73,6 +82,16 @@ class DeclinePlan:
             return base
         progress = min(1.0, (day_index - self.onset_day + 1) / self.ramp_days)
         return base + (self.peak - base) * progress
+
+
+@dataclass(frozen=True)
+class EnrichmentPlan:
+    activity: int  # which of the school's activities
+    joins_on_day: int  # school-day index of the first session they come to
+    effect: float  # the share by which their absence propensity falls from then
+
+    def propensity(self, base: float, day_index: int) -> float:
+        return base * (1 - self.effect) if day_index >= self.joins_on_day else base
 
 
 @dataclass(frozen=True)
@@ -101,6 +120,7 @@ class Pupil:
     unauthorised_pattern: bool = False
     dual_registered_weekday: int | None = None  # 0 Monday .. 4 Friday: at the other school
     joins_on_day: int = 0  # school-day index of the first day on roll
+    enrichment: EnrichmentPlan | None = None
 
     @property
     def decliner(self) -> bool:
@@ -128,7 +148,24 @@ def make_borough(
     for index, school in enumerate(school_list):
         for serial in range(pupils_per_school):
             pupils.append(_pupil(rng, school, 4000 + index, serial, start_year, calibration))
+    if calibration.enrichment_share or calibration.enrichment_targeted_share:
+        pupils = _with_enrichment(random.Random(f"{seed}:enrichment"), pupils, calibration)
     return school_list, pupils
+
+
+ACTIVITIES_PER_SCHOOL = 3
+
+
+def _with_enrichment(rng: random.Random, pupils: list[Pupil], c: Calibration) -> list[Pupil]:
+    """Plant participants with their own random stream, so every other planted figure stays put."""
+    planted = []
+    for pupil in pupils:
+        share = c.enrichment_targeted_share if pupil.propensity >= 0.10 else c.enrichment_share
+        if rng.random() < share and pupil.joins_on_day == 0:
+            plan = EnrichmentPlan(rng.randrange(ACTIVITIES_PER_SCHOOL), rng.randint(25, 110), c.enrichment_effect)
+            pupil = dataclasses.replace(pupil, enrichment=plan)
+        planted.append(pupil)
+    return planted
 
 
 def _pupil(

@@ -9,9 +9,13 @@ import httpx
 from tqdm import tqdm
 
 from services.ingest.connectors.client import chunks, post_json, post_rows
-from synthetic.borough import Pupil, make_borough
+from synthetic.activities import activity_rows, attendance_rows
+from synthetic.borough import Calibration, Pupil, make_borough
 from synthetic.calendar import school_calendar
 from synthetic.marks import SCHOOL_DAYS, school_year_marks
+
+# The demo plants enrichment: 6% of pupils join an activity, 25% of those missing 10% or more.
+DEMO_CALIBRATION = Calibration(enrichment_share=0.06, enrichment_targeted_share=0.25)
 
 CALENDAR_FIELDS = {"school_urn", "academic_year", "terms", "closures"}
 
@@ -23,6 +27,7 @@ class FeedPlan:
     pupils_per_school: int = 200
     day_seconds: float = 0.5
     batch_rows: int = 2_000
+    calibration: Calibration = DEMO_CALIBRATION
 
 
 def pupil_row(pupil: Pupil) -> dict:
@@ -40,21 +45,26 @@ def pupil_row(pupil: Pupil) -> dict:
 
 
 def run_feed(client: httpx.Client, plan: FeedPlan, progress: bool = True) -> int:
-    """Send calendars and pupils, then a school year of marks day by day; returns marks accepted."""
-    schools, pupils = make_borough(plan.seed, plan.schools, plan.pupils_per_school)
+    """Send calendars, pupils and activities, then a school year of marks (and the activities'
+    registers) day by day; returns marks accepted."""
+    schools, pupils = make_borough(plan.seed, plan.schools, plan.pupils_per_school, calibration=plan.calibration)
     for school in schools:
         calendar = school_calendar(school.urn)
         post_json(client, "/v1/calendars", calendar.model_dump(mode="json", include=CALENDAR_FIELDS))
     for chunk in chunks([pupil_row(pupil) for pupil in pupils]):
         post_rows(client, "/v1/pupils", chunk)
+    post_rows(client, "/v1/activities", activity_rows(schools))
     sent = 0
     with tqdm(total=SCHOOL_DAYS * len(pupils) * 2, unit="mark", disable=not progress, desc="school year") as bar:
         started = time.monotonic()
-        for day, rows in school_year_marks(pupils, plan.seed, schools=schools):
+        for index, (day, rows) in enumerate(school_year_marks(pupils, plan.seed, schools=schools)):
             for chunk in chunks(rows, plan.batch_rows):
                 post_rows(client, "/v1/marks", chunk)
                 sent += len(chunk)
                 bar.update(len(chunk))
+            registers = attendance_rows(pupils, day, index, plan.seed)
+            if registers:
+                post_rows(client, "/v1/activities/attendance", registers)
             bar.set_postfix_str(day.isoformat())
             time.sleep(max(0.0, plan.day_seconds - (time.monotonic() - started)))
             started = time.monotonic()

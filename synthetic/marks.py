@@ -67,9 +67,8 @@ class MarkGenerator:
 
     @staticmethod
     def propensity(pupil: Pupil, day_index: int) -> float:
-        if pupil.decline:
-            return pupil.decline.propensity(pupil.propensity, day_index)
-        return pupil.propensity
+        base = pupil.decline.propensity(pupil.propensity, day_index) if pupil.decline else pupil.propensity
+        return pupil.enrichment.propensity(base, day_index) if pupil.enrichment else base
 
     def day(self, date: dt.date, term: str, day_index: int, before_break: bool) -> list[dict]:
         """Marks for one school day, then yesterday's corrections (later recorded_at)."""

@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from shared.events import (
+    Activity,
+    ActivityAttendance,
+    ActivityKind,
     AttendanceMark,
     Characteristics,
     PupilAttendance,
@@ -101,3 +104,14 @@ def casework_event(
     kind: ReferralEventKind, pupil: str = "p1", school: str = SCHOOL_A, *, case_id: int = 1, **fields
 ) -> ReferralEvent:
     return ReferralEvent(kind=kind, case_id=case_id, pupil_id=pupil, school_urn=school, **fields)
+
+
+def activity(activity_id: str = "ART-1", *, kind: ActivityKind = ActivityKind.CULTURAL_WORKSHOP) -> Activity:
+    return Activity(activity_id=activity_id, name="Saturday art workshop", kind=kind)
+
+
+def came_to(pupil: str, day: dt.date, *, attended: bool = True, activity_id: str = "ART-1", school: str = SCHOOL_A,
+            hour: int = 12) -> ActivityAttendance:  # fmt: skip
+    """One pupil's register entry for one session of an activity."""
+    return ActivityAttendance(activity_id=activity_id, pupil_id=pupil, school_urn=school, date=day, attended=attended,
+                              recorded_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))  # fmt: skip

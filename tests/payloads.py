@@ -43,3 +43,20 @@ def calendar_body(**overrides) -> dict:
         "closures": [],
     }
     return {**body, **overrides}
+
+
+def activity_row(**overrides) -> dict:
+    row = {"activity_id": "ART-2026-01", "name": "Saturday art workshop", "kind": "cultural_workshop"}
+    return {**row, **overrides}
+
+
+def activity_attendance_row(**overrides) -> dict:
+    row = {
+        "activity_id": "ART-2026-01",
+        "school_urn": SCHOOL,
+        "upn": UPN,
+        "date": "2025-10-04",
+        "attended": True,
+        "recorded_at": "2025-10-04T12:30:00Z",
+    }
+    return {**row, **overrides}

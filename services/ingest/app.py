@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 
 from services.ingest import metrics
 from services.ingest.body_limit import BodySizeLimit
-from services.ingest.csv_marks import CsvProblem
+from services.ingest.csv_rows import CsvProblem
 from services.ingest.publisher import BrokerUnavailable, Publisher
 from services.ingest.routes import router
 from services.ingest.schema import MIGRATIONS

@@ -52,6 +52,13 @@ def json_request_body(adapter: TypeAdapter, example: Any) -> dict:
     }
 
 
+def csv_request_body(example: str) -> dict:
+    """The OpenAPI requestBody for a CSV route."""
+    return {
+        "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}, "example": example}}}
+    }
+
+
 def _inline(node: Any, definitions: dict) -> Any:
     if isinstance(node, dict):
         if "$ref" in node:

@@ -5,6 +5,9 @@ from prometheus_client import Counter, Gauge, Histogram
 MARKS_ACCEPTED = Counter("ingest_marks_accepted_total", "Marks acknowledged by the broker")
 MARKS_REJECTED = Counter("ingest_marks_rejected_total", "Invalid fields refused, by pydantic error type", ["reason"])
 PUPILS_ACCEPTED = Counter("ingest_pupils_accepted_total", "Pupil records acknowledged by the broker")
+ACTIVITY_ATTENDANCE_ACCEPTED = Counter(
+    "ingest_activity_attendance_accepted_total", "Activity register rows acknowledged by the broker"
+)
 PUBLISH_SECONDS = Histogram(
     "ingest_publish_seconds",
     "Time from first send to the broker's last ack for a request",

@@ -24,7 +24,7 @@ from pydantic import (
 )
 
 from shared.codes import current_table
-from shared.events import EARLIEST_MARK_DATE, SenStatus, Session, utcnow
+from shared.events import EARLIEST_MARK_DATE, ActivityKind, SenStatus, Session, utcnow
 from shared.text import safe_text
 from shared.time import SCHOOL_TIMEZONE, school_today
 from shared.upn import normalise_upn, upn_problem
@@ -83,6 +83,39 @@ Upn = Annotated[
 RegisterCode = Annotated[str, AfterValidator(_known_code), Field(description="2024 register code", examples=["N"])]
 
 
+def register_date(value: dt.date, info: ValidationInfo) -> dt.date:
+    """A register's date: not before 2000 and not after today (Europe/London), plus any allowance."""
+    clock = Clock.of(info)
+    if value < EARLIEST_MARK_DATE:
+        raise ValueError(f"dates before {EARLIEST_MARK_DATE.isoformat()} are not register dates")
+    if value > clock.latest_date:
+        raise ValueError(
+            f"{value.isoformat()} is after today ({clock.today.isoformat()}, Europe/London)"
+            + (f" plus {clock.future_days_allowed} day(s)" if clock.future_days_allowed else "")
+        )
+    return value
+
+
+def recording_time(value: dt.datetime, info: ValidationInfo) -> dt.datetime:
+    """When a register was taken: not ahead of our clock, and not a year before its `date`."""
+    clock = Clock.of(info)
+    if value > clock.now + RECORDED_AHEAD:
+        raise ValueError(f"recorded more than 5 minutes ahead of our clock ({clock.now.isoformat()})")
+    day = info.data.get("date")
+    if day is not None:
+        earliest = dt.datetime.combine(day, dt.time(), tzinfo=SCHOOL_TIMEZONE) - RECORDED_BEFORE
+        if value < earliest:
+            raise ValueError(f"recorded over a year before the session's date ({day.isoformat()})")
+    return value
+
+
+RegisterDate = Annotated[
+    dt.date,
+    AfterValidator(register_date),
+    Field(description="The session's date: from 2000-01-01 to today (Europe/London)"),
+]
+
+
 class MarkIn(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
@@ -102,40 +135,14 @@ class MarkIn(BaseModel):
 
     school_urn: SchoolUrn
     upn: Upn
-    date: dt.date = Field(description="The session's date: from 2000-01-01 to today (Europe/London)")
+    date: RegisterDate
     session: Session
     code: RegisterCode
     minutes_late: int | None = Field(None, ge=0, le=600)
-    recorded_at: AwareDatetime = Field(
+    recorded_at: Annotated[AwareDatetime, AfterValidator(recording_time)] = Field(
         description="When the MIS recorded the code; the latest wins. At most 5 minutes ahead of our clock, "
         "and not more than a year before the session's date."
     )
-
-    @field_validator("date")
-    @classmethod
-    def _date_in_range(cls, value: dt.date, info: ValidationInfo) -> dt.date:
-        clock = Clock.of(info)
-        if value < EARLIEST_MARK_DATE:
-            raise ValueError(f"dates before {EARLIEST_MARK_DATE.isoformat()} are not register dates")
-        if value > clock.latest_date:
-            raise ValueError(
-                f"{value.isoformat()} is after today ({clock.today.isoformat()}, Europe/London)"
-                + (f" plus {clock.future_days_allowed} day(s)" if clock.future_days_allowed else "")
-            )
-        return value
-
-    @field_validator("recorded_at")
-    @classmethod
-    def _recorded_when_possible(cls, value: dt.datetime, info: ValidationInfo) -> dt.datetime:
-        clock = Clock.of(info)
-        if value > clock.now + RECORDED_AHEAD:
-            raise ValueError(f"recorded more than 5 minutes ahead of our clock ({clock.now.isoformat()})")
-        day = info.data.get("date")
-        if day is not None:
-            earliest = dt.datetime.combine(day, dt.time(), tzinfo=SCHOOL_TIMEZONE) - RECORDED_BEFORE
-            if value < earliest:
-                raise ValueError(f"recorded over a year before the session's date ({day.isoformat()})")
-        return value
 
 
 class Accepted(BaseModel):
@@ -208,6 +215,68 @@ class PupilIn(BaseModel):
         if value is not None and admitted is not None and value < admitted:
             raise ValueError(f"leaving_date {value.isoformat()} is before admission_date {admitted.isoformat()}")
         return value
+
+
+ActivityId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"),
+    Field(description="The publisher's id for the activity: letters, digits, . _ -", examples=["ART-2026-01"]),
+]
+
+
+class ActivityIn(BaseModel):
+    """An enrichment or out-of-school activity; a later row with the same id replaces the earlier one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "activity_id": "ART-2026-01",
+                    "name": "Saturday art workshop",
+                    "kind": "cultural_workshop",
+                    "school_urn": "123456",
+                    "area_code": "E01012004",
+                }
+            ]
+        },
+    )
+
+    activity_id: ActivityId
+    name: safe_text(120)
+    kind: ActivityKind
+    provider_id: int | None = Field(None, ge=1, description="The provider's id in casework, if it is one")
+    school_urn: SchoolUrn | None = Field(None, description="The school that runs it; omit for borough-wide ones")
+    area_code: safe_text(20) | None = None
+
+
+class ActivityAttendanceIn(BaseModel):
+    """One pupil at one session of an activity: came or did not."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "activity_id": "ART-2026-01",
+                    "school_urn": "123456",
+                    "upn": "X823401225001",
+                    "date": "2025-10-04",
+                    "attended": True,
+                    "recorded_at": "2025-10-04T12:30:00Z",
+                }
+            ]
+        },
+    )
+
+    activity_id: ActivityId
+    school_urn: SchoolUrn = Field(description="The pupil's school")
+    upn: Upn
+    date: RegisterDate
+    attended: bool
+    recorded_at: Annotated[AwareDatetime, AfterValidator(recording_time)] = Field(
+        description="When the register was taken; the latest wins (same limits as a mark's)"
+    )
 
 
 TERM_ORDER = ("autumn", "spring", "summer")

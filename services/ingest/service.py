@@ -8,7 +8,7 @@ from services.ingest import metrics
 from services.ingest.keys import ConnectorKey
 from services.ingest.pseudonym import pupil_id_for
 from services.ingest.publisher import Publisher
-from services.ingest.schemas import CalendarIn, ContactsIn, MarkIn, PupilIn
+from services.ingest.schemas import ActivityAttendanceIn, ActivityIn, CalendarIn, ContactsIn, MarkIn, PupilIn
 from services.ingest.security import require_schools
 from shared import events, topics
 
@@ -104,3 +104,35 @@ def accept_calendar(calendar: CalendarIn, connector: ConnectorKey, publisher: Pu
     )
     publisher.publish_all([(topics.SCHOOL_CALENDAR, event)])
     return 1
+
+
+def accept_activities(rows: Sequence[ActivityIn], connector: ConnectorKey, publisher: Publisher) -> int:
+    """Activities carry no pupil; one a school runs needs a key for that school, a borough-wide one any key."""
+    require_schools(connector, (row.school_urn for row in rows if row.school_urn is not None))
+    publisher.publish_all([(topics.ACTIVITIES, events.Activity(**row.model_dump())) for row in rows])
+    return len(rows)
+
+
+def accept_activity_attendance(
+    rows: Sequence[ActivityAttendanceIn], connector: ConnectorKey, key: bytes, publisher: Publisher
+) -> int:
+    """Who came to an activity's session, pseudonymised like marks."""
+    require_schools(connector, (row.school_urn for row in rows))
+    publisher.publish_all(
+        [
+            (
+                topics.ACTIVITY_ATTENDANCE,
+                events.ActivityAttendance(
+                    activity_id=row.activity_id,
+                    pupil_id=pupil_id_for(row.upn, key),
+                    school_urn=row.school_urn,
+                    date=row.date,
+                    attended=row.attended,
+                    recorded_at=row.recorded_at,
+                ),
+            )
+            for row in rows
+        ]
+    )
+    metrics.ACTIVITY_ATTENDANCE_ACCEPTED.inc(len(rows))
+    return len(rows)

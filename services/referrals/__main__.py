@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
 import uvicorn
+from sqlmodel import Session
 
 from services.referrals.app import create_app, open_database
+from services.referrals.insight import readings
 from services.referrals.settings import Settings, get_settings
 from services.referrals.staff import DEFAULT_VALID_DAYS, Role, add_staff, list_staff, revoke_staff
+from services.referrals.web import reports
+from services.referrals.web.reports import ReportKind
 from services.referrals.web.sessions import sign_in_url
+from shared.events import utcnow
 from shared.logging import configure_logging
 from shared.settings import kafka_settings
+from shared.time import school_today
 
 cli = typer.Typer(help="Referrals: cases, alerts and staff access.", no_args_is_help=True)
 
@@ -84,6 +92,29 @@ def sign_in_link_command(
         typer.echo(f"no live staff member named {name!r}", err=True)
         raise typer.Exit(1)
     typer.echo(url)
+
+
+@cli.command()
+def report(
+    kind: Annotated[ReportKind, typer.Option(help="mid-year (the review by April) or end-of-year (July)")],
+    out: Annotated[Path, typer.Option(help="Folder to write the HTML and PDF files in")] = Path("reports"),
+    school_urn: Annotated[
+        list[str] | None, typer.Option(help="One school (repeat for more); default the borough")
+    ] = None,
+    each_school: Annotated[bool, typer.Option(help="The borough's report and one for every school")] = False,
+    as_of: Annotated[str | None, typer.Option(help="The day the figures are for (YYYY-MM-DD; default today)")] = None,
+    pdf: Annotated[bool, typer.Option(help="Print each to PDF with Debian's chromium as well")] = True,
+) -> None:
+    """Write the mid-year review or the end-of-year impact evaluation, with small numbers suppressed."""
+    day = dt.date.fromisoformat(as_of) if as_of else school_today(utcnow())
+    engine = _database()
+    with Session(engine) as session:
+        schools = list(school_urn or [])
+        if each_school:
+            schools = [None, *sorted(readings.year_groups(session, None))]
+        for school in schools or [None]:
+            for path in reports.write(reports.build(session, kind, school, day), out, pdf=pdf):
+                typer.echo(path)
 
 
 @cli.command()

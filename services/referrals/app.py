@@ -11,13 +11,14 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from services.referrals import metrics
-from services.referrals.api import alerts, cases, oversight, providers, referrals
+from services.referrals.api import alerts, cases, insight, oversight, providers, referrals
 from services.referrals.casework.measures import kpis
 from services.referrals.consumer import handle_event, handle_events
+from services.referrals.insight.recent import Recent
 from services.referrals.outbox import OutboxPublisher
 from services.referrals.schema import MIGRATIONS
 from services.referrals.settings import Settings
-from services.referrals.web import pages
+from services.referrals.web import borough_pages, pages
 from services.referrals.web.assets import VENDOR
 from services.referrals.web.errors import page_error, sign_in_first
 from services.referrals.web.oidc import Provider
@@ -39,6 +40,8 @@ CONSUMED = (
     topics.PUPIL_CONTEXT,
     topics.SCHOOL_CALENDAR,
     topics.MARKS,
+    topics.ACTIVITIES,
+    topics.ACTIVITY_ATTENDANCE,
 )
 
 
@@ -107,9 +110,11 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
 
     app = FastAPI(title="Referrals", version="1", lifespan=lifespan)
     app.state.settings, app.state.oidc = settings, Provider(settings)
-    for module in (alerts, cases, referrals, providers, oversight):
+    app.state.insight_views = Recent(settings.insight_cache_seconds)
+    for module in (alerts, cases, referrals, providers, oversight, insight):
         app.include_router(module.router)
     app.include_router(pages.router)
+    app.include_router(borough_pages.router)
     app.mount("/assets", StaticFiles(directory=VENDOR / "govuk-frontend", check_dir=False), name="assets")
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     install_problem_handlers(app, page_error=page_error)

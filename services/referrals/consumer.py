@@ -6,6 +6,12 @@ from sqlmodel import Session
 
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.cases import close_for_leaver
+from services.referrals.insight.store import (
+    record_activity,
+    record_activity_attendance,
+    record_weeks,
+    recount_half_terms,
+)
 from services.referrals.pupils import record_context, record_figures, record_identity
 from services.referrals.registers import record_marks
 from shared import events
@@ -26,12 +32,26 @@ def handle_event(session: Session, event: events.Event) -> None:
                 close_for_leaver(session, event.school_urn, event.pupil_id, event.leaving_date)
         case events.SchoolCalendar():
             record_calendar(session, event)
+            recount_half_terms(session, event.school_urn)
         case events.AttendanceMark():
-            record_marks(session, [event])
+            record_register(session, [event])
+        case events.Activity():
+            record_activity(session, event)
+        case events.ActivityAttendance():
+            record_activity_attendance(session, [event])
+
+
+def record_register(session: Session, marks: list[events.AttendanceMark]) -> None:
+    """The pupils' sessions, and the weekly counts their changes move."""
+    record_weeks(session, record_marks(session, marks))
 
 
 # Kept per pupil whatever the order they are applied in, so a batch applies each kind together.
-TOGETHER = {events.AttendanceMark: record_marks, events.PupilAttendance: record_figures}
+TOGETHER = {
+    events.AttendanceMark: record_register,
+    events.PupilAttendance: record_figures,
+    events.ActivityAttendance: record_activity_attendance,
+}
 
 
 def handle_events(session: Session, batch: list[events.Event]) -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 
 from sqlmodel import Field, Session, SQLModel
 
+from services.referrals.insight.weeks import SessionChange
 from shared.database import rows_with_keys
 from shared.events import AttendanceMark
 
@@ -46,21 +47,27 @@ def recorded(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def record_marks(session: Session, marks: list[AttendanceMark]) -> None:
+def record_marks(session: Session, marks: list[AttendanceMark]) -> list[SessionChange]:
     """Apply marks: one read for the batch's sessions, then one write for each; idempotent and
-    order-independent."""
+    order-independent. Returns how each session's latest code changed, for the weekly counts."""
     merged: dict[SessionKey, Cell] = {}
     for mark in marks:
         key = (mark.school_urn, mark.pupil_id, mark.date, mark.session)
         merged[key] = merge_recording(merged.get(key), mark.code, recorded(mark.recorded_at))
     columns = (RegisterSession.school_urn, RegisterSession.pupil_id, RegisterSession.date, RegisterSession.session)
     stored = {(r.school_urn, r.pupil_id, r.date, r.session): r for r in rows_with_keys(session, columns, list(merged))}
+    changes = []
     for key, cell in merged.items():
         row = stored.get(key)
+        before = row.code if row is not None else None
         if row is None:
             session.add(RegisterSession.of(key, cell))
         else:
             row.code, row.recorded_at, row.first_code, row.first_recorded_at = combine(row.cell, cell)
+        after = cell[0] if row is None else row.code
+        if after != before:
+            changes.append(SessionChange(key[0], key[1], key[2], before, after))
+    return changes
 
 
 # What a page reads of a session: read as plain columns, as pages read hundreds of pupils' sessions.

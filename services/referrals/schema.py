@@ -5,6 +5,13 @@ from pathlib import Path
 from services.referrals.api.writes import IdempotencyRecord
 from services.referrals.audit import AuditEntry
 from services.referrals.casework.models import Alert, Case, Proposal, Provider, Referral, TimelineEntry
+from services.referrals.insight.store import (
+    ActivityAttendanceRow,
+    ActivityRow,
+    PupilHalfTerm,
+    PupilWeek,
+    SchoolWeek,
+)
 from services.referrals.outbox import Outbox
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
 from services.referrals.registers import RegisterSession
@@ -32,5 +39,10 @@ TABLES = (
     StaffSession,
     SignInLink,
     OidcHandshake,
+    PupilWeek,
+    PupilHalfTerm,
+    SchoolWeek,
+    ActivityRow,
+    ActivityAttendanceRow,
 )
 MIGRATIONS = Path(__file__).with_name("migrations")

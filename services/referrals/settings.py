@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     oidc_client_id: str | None = Field(None, description="This service's client id at the identity provider")
     oidc_client_secret: SecretStr | None = Field(None, description="Its client secret")
+    insight_cache_seconds: float = Field(
+        60, ge=0, description="How long a borough view is reused for the next officer who asks (0: never)"
+    )
 
 
 @cache

@@ -11,7 +11,7 @@ from services.ingest.pseudonym import pupil_id_for
 from services.ingest.settings import Settings
 from shared import topics
 from tests.integration.topics import read_topic
-from tests.payloads import SCHOOL, UPN, mark_row, pupil_row
+from tests.payloads import SCHOOL, UPN, activity_row, mark_row, pupil_row
 
 pytestmark = pytest.mark.integration
 KEY = "integration-test-key"
@@ -105,3 +105,19 @@ def test_a_batch_with_one_bad_row_publishes_nothing(ingest, kafka):
     assert ingest.post("/v1/marks", json=[mark_row(code="I")]).status_code == 202
     published = read_topic(kafka, topics.MARKS, 1, quiet_s=1.5)
     assert [event.code for _, event in published] == ["I"]  # nothing from the refused batch
+
+
+def test_activities_and_their_registers_reach_their_topics_pseudonymously(ingest, kafka):
+    assert ingest.post("/v1/activities", json=[activity_row(school_urn=SCHOOL)]).json() == {"accepted": 1}
+    csv_body = (
+        "activity_id,school_urn,upn,date,attended,recorded_at\n"
+        f"ART-2026-01,{SCHOOL},{UPN},2025-10-04,true,2025-10-04T12:30:00Z\n"
+    ).encode()
+    assert ingest.post("/v1/activities/attendance/csv", content=csv_body).json() == {"accepted": 1}
+    [(key, activity)] = read_topic(kafka, topics.ACTIVITIES, 1)
+    assert key == b"ART-2026-01" and activity.kind == "cultural_workshop" and activity.school_urn == SCHOOL
+    [(key, present)] = read_topic(kafka, topics.ACTIVITY_ATTENDANCE, 1)
+    pupil_id = pupil_id_for(UPN, KEY.encode())
+    assert key == f"{SCHOOL}|{pupil_id}".encode()
+    assert (present.pupil_id, present.attended, present.date) == (pupil_id, True, dt.date(2025, 10, 4))
+    assert UPN not in present.model_dump_json()

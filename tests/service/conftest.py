@@ -65,6 +65,19 @@ def referrals(tmp_path):
         yield client, engine
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def referrals_db(request, tmp_path):
+    """Referrals' database, migrated, on SQLite and on PostgreSQL (skipped with the reason where absent)."""
+    from services.referrals.app import open_database as open_referrals
+    from services.referrals.settings import Settings as ReferralsSettings
+    from tests.databases import database
+
+    with database(request.param, tmp_path) as url:
+        engine = open_referrals(ReferralsSettings(database_url=url, consumer_enabled=False))
+        yield engine
+        engine.dispose()
+
+
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     """EWS_DATA_DIR for a CLI test, with no database URL set and ./data somewhere else."""

@@ -5,27 +5,15 @@ schools kept apart."""
 import datetime as dt
 import random
 
-import pytest
 from sqlmodel import Session
 
-from services.referrals.app import open_database
 from services.referrals.consumer import handle_events
 from services.referrals.pupils import PupilFigures
 from services.referrals.registers import record_marks, register_of
-from services.referrals.settings import Settings
-from tests.databases import database
 from tests.factories import SCHOOL_A, SCHOOL_B, attendance, mark
 
 MONDAY = dt.date(2025, 9, 8)
 DAYS = [MONDAY + dt.timedelta(days=n) for n in range(5)]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    with database(request.param, tmp_path) as url:
-        engine = open_database(Settings(database_url=url, consumer_enabled=False))
-        yield engine
-        engine.dispose()
 
 
 def a_week_with_corrections() -> list:
@@ -40,7 +28,7 @@ def stored(engine, school: str = SCHOOL_A) -> dict:
         return register_of(session, school, "p1", DAYS[0], DAYS[-1])
 
 
-def test_any_batching_and_order_gives_the_same_register(engine):
+def test_any_batching_and_order_gives_the_same_register(referrals_db):
     marks = a_week_with_corrections()
     shuffled = random.Random(7)
     for attempt in range(3):
@@ -48,35 +36,35 @@ def test_any_batching_and_order_gives_the_same_register(engine):
             shuffled.shuffle(marks)
         size = shuffled.randint(1, 5)
         for start in range(0, len(marks), size):
-            with Session(engine) as session:
+            with Session(referrals_db) as session:
                 record_marks(session, marks[start : start + size])
                 session.commit()
-        register = stored(engine)
+        register = stored(referrals_db)
         assert register[(DAYS[0], "AM")][0::2] == ["I", "N"]  # the latest code, and the first it replaced
         assert register[(DAYS[2], "PM")][0::2] == ["N", "/"]
         assert register[(DAYS[4], "PM")][0::2] == ["/", "/"]
         assert len(register) == 10
 
 
-def test_a_pupils_register_at_one_school_is_not_shown_at_another(engine):
-    with Session(engine) as session:
+def test_a_pupils_register_at_one_school_is_not_shown_at_another(referrals_db):
+    with Session(referrals_db) as session:
         record_marks(session, [mark("p1", MONDAY, "AM", "/"), mark("p1", MONDAY, "AM", "O", school=SCHOOL_B)])
         session.commit()
-    assert stored(engine)[(MONDAY, "AM")][0] == "/" and stored(engine, SCHOOL_B)[(MONDAY, "AM")][0] == "O"
+    assert stored(referrals_db)[(MONDAY, "AM")][0] == "/" and stored(referrals_db, SCHOOL_B)[(MONDAY, "AM")][0] == "O"
 
 
-def test_a_batch_larger_than_one_query_reads_every_stored_session(engine):
+def test_a_batch_larger_than_one_query_reads_every_stored_session(referrals_db):
     pupils = [f"p{n}" for n in range(300)]  # 600 sessions: three look-ups
-    with Session(engine) as session:
+    with Session(referrals_db) as session:
         record_marks(session, [mark(p, MONDAY, half, "/") for p in pupils for half in ("AM", "PM")])
         session.commit()
-    with Session(engine) as session:
+    with Session(referrals_db) as session:
         record_marks(session, [mark(p, MONDAY, half, "N", hour=12) for p in pupils for half in ("AM", "PM")])
         session.commit()
         assert {register_of(session, SCHOOL_A, p, MONDAY, MONDAY)[(MONDAY, "PM")][0] for p in pupils} == {"N"}
 
 
-def test_the_newest_figures_win_within_a_batch_and_against_what_is_stored(engine):
+def test_the_newest_figures_win_within_a_batch_and_against_what_is_stored(referrals_db):
     def snapshot(absent: int, hour: int):
         return attendance("p1", absent=absent).model_copy(
             update={"occurred_at": dt.datetime(2025, 12, 1, hour, tzinfo=dt.UTC)}
@@ -88,9 +76,9 @@ def test_the_newest_figures_win_within_a_batch_and_against_what_is_stored(engine
         ([snapshot(25, 13)], 25),
     ]
     for batch, absent in batches_and_absences_after:
-        with Session(engine) as session:
+        with Session(referrals_db) as session:
             handle_events(session, batch)
             session.commit()
-        with Session(engine) as session:
+        with Session(referrals_db) as session:
             figures = session.get(PupilFigures, (SCHOOL_A, "p1"))
             assert figures.possible - figures.attended == absent

@@ -47,6 +47,12 @@ MATRIX = {
     ("GET", "/v1/kpis"): SCHOOL | {"other_school"},
     ("GET", "/v1/cme-queue"): LA,
     ("GET", "/v1/audit"): LA,
+    # Insight: the LA sees the borough; a school role only its own school, suppressed (tested in
+    # test_insight_api.py); provider staff and operations see none of it.
+    ("GET", "/v1/insight/borough"): SCHOOL | {"other_school"},
+    ("GET", "/v1/insight/trends"): SCHOOL | {"other_school"},
+    ("GET", "/v1/insight/kpis"): SCHOOL | {"other_school"},
+    ("GET", "/v1/insight/impact"): SCHOOL | {"other_school"},
 }
 
 

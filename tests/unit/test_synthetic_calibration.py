@@ -1,6 +1,7 @@
 """The synthetic borough matches England 2023/24 (docs/synthetic-borough.md) within stated tolerances."""
 
 import collections
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -8,8 +9,10 @@ import pytest
 
 from services.risk_engine.attendance import tally
 from shared.codes import current_table
+from synthetic.activities import activity_rows, attendance_rows
 from synthetic.borough import AFTER_TRANSITION, GRADUAL, SEASONAL_SCHOOL, STEP, make_borough
 from synthetic.calendar import academic_year, school_days
+from synthetic.feed import DEMO_CALIBRATION
 from synthetic.marks import school_year_marks
 
 TABLE = current_table()
@@ -114,3 +117,46 @@ def test_same_seed_gives_the_same_marks():
     first = next(iter(school_year_marks(pupils, seed=3)))
     again = next(iter(school_year_marks(make_borough(seed=3, schools=1, pupils_per_school=20)[1], seed=3)))
     assert first == again
+
+
+def test_planted_enrichment_changes_nothing_else_and_its_registers_follow_the_plan():
+    plain = make_borough(seed=5, schools=3, pupils_per_school=200)[1]
+    schools, planted = make_borough(seed=5, schools=3, pupils_per_school=200, calibration=DEMO_CALIBRATION)
+    assert [dataclasses.replace(p, enrichment=None) for p in planted] == plain
+    joined = [p for p in planted if p.enrichment]
+    targeted = [p for p in planted if p.propensity >= 0.10]
+    assert sum(p.enrichment is not None for p in targeted) / len(targeted) == pytest.approx(0.25, abs=0.08)
+    assert 20 <= len(joined) <= 120
+    days = school_days(*academic_year())
+    rows = [row for index, (day, _) in enumerate(days) for row in attendance_rows(planted, day, index, seed=5)]
+    by_pupil = collections.defaultdict(list)
+    for row in rows:
+        by_pupil[row["upn"]].append(row)
+    assert set(by_pupil) == {p.upn for p in joined if p.enrichment.joins_on_day < len(days) - 5}
+    for pupil in joined:
+        first = days[pupil.enrichment.joins_on_day][0].isoformat()
+        assert all(row["date"] >= first for row in by_pupil[pupil.upn])
+        assert by_pupil[pupil.upn][0]["attended"]  # the first session is the one they joined at
+    assert {row["activity_id"] for row in rows} <= {row["activity_id"] for row in activity_rows(schools)}
+
+
+def participants_absence_after_over_before(effect: float) -> float:
+    calibration = dataclasses.replace(DEMO_CALIBRATION, enrichment_effect=effect)
+    schools, pupils = make_borough(seed=7, schools=5, pupils_per_school=200, calibration=calibration)
+    joined = {p.upn: p.enrichment.joins_on_day for p in pupils if p.enrichment and not p.decline}
+    before, after = [0, 0], [0, 0]
+    for index, (_, rows) in enumerate(school_year_marks(pupils, seed=7, schools=schools)):
+        for row in rows:
+            category = TABLE.category(row["code"])
+            if row["upn"] in joined and category.counts_as_possible:
+                side = after if index >= joined[row["upn"]] else before
+                side[0], side[1] = side[0] + category.absent, side[1] + 1
+    return (after[0] / after[1]) / (before[0] / before[1])
+
+
+def test_participants_absence_falls_by_the_planted_share_from_the_day_they_join():
+    """Against the same pupils in a borough where joining changes nothing: their absence rises after
+    joining anyway (the season), so only the comparison shows the planted 30% fall."""
+    assert participants_absence_after_over_before(0.0) > 1.1
+    relative = participants_absence_after_over_before(0.3) / participants_absence_after_over_before(0.0)
+    assert relative == pytest.approx(0.7, abs=0.1)

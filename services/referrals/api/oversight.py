@@ -10,11 +10,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import String, cast, or_
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from services.referrals.api.alerts import Urn
 from services.referrals.audit import AuditEntry, AuditEntryPublic, audit
-from services.referrals.auth import ScopeDep
+from services.referrals.auth import Scope, ScopeDep
 from services.referrals.casework.measures import kpis as measure
 from services.referrals.casework.models import OPEN_REFERRALS, Referral, ReferralPublic
 from services.referrals.pupils import PupilIdentity
@@ -77,6 +77,13 @@ def kpis(session: SessionDep, scope: ScopeDep, query: Annotated[KpiQuery, Query(
 )
 def cme_queue(session: SessionDep, scope: ScopeDep):
     scope.require(scope.borough, "read the children-missing-education queue")
+    queue = cme_entries(session, scope)
+    session.commit()
+    return queue
+
+
+def cme_entries(session: Session, scope: Scope) -> list[CmeEntry]:
+    """The open referrals to the CME officer, oldest first, with who the child is; the read is audited."""
     rows = session.exec(
         select(Referral)
         .where(Referral.intervention == CME, Referral.status.in_(OPEN_REFERRALS))
@@ -94,7 +101,6 @@ def cme_queue(session: SessionDep, scope: ScopeDep):
             )
         )
     audit(session, scope, "read_cme_queue", pupil_ids=(r.pupil_id for r in rows), detail=f"{len(rows)} referrals")
-    session.commit()
     return queue
 
 

@@ -60,11 +60,11 @@ def _checked(signed: sessions.SignedIn, csrf: str) -> None:
         raise DomainError("this form is out of date: go back, reload the page and send it again")
 
 
-def _page(template: str, signed: sessions.SignedIn, status: int = 200, **context) -> Response:
+def staff_page(template: str, signed: sessions.SignedIn, status: int = 200, **context) -> Response:
     return render(template, status, scope=signed.scope, csrf_token=signed.csrf_token, **context)
 
 
-def _committed(session: Session, page: Response) -> Response:
+def committed(session: Session, page: Response) -> Response:
     """Commit the page's audit entry once the page is rendered: committing first would expire every row
     the template reads, and reloading them one at a time costs a round trip each on PostgreSQL."""
     session.commit()
@@ -142,8 +142,8 @@ def today_page(session: SessionDep, signed: SignedInDep, notice: str | None = No
     signed.scope.require(signed.scope.reads_cases, "read alerts")
     view = views.today(session, signed.scope)
     audit(session, signed.scope, "view_today", pupil_ids=(item.alert.pupil_id for item in view.items))
-    page = _page("today.html", signed, view=view, notice=notice, error=error, catalogue=catalogue().interventions)
-    return _committed(session, page)
+    page = staff_page("today.html", signed, view=view, notice=notice, error=error, catalogue=catalogue().interventions)
+    return committed(session, page)
 
 
 @router.get("/caseload")
@@ -161,9 +161,9 @@ def caseload_page(
                           lead=lead or None, rule=rule or None)  # fmt: skip
     view = views.caseload_view(session, signed.scope, filters)
     audit(session, signed.scope, "view_caseload", pupil_ids=(row.pupil_id for row, _ in view.rows))
-    page = _page("caseload.html", signed, view=view, filters=filters, stages=list(Stage),
+    page = staff_page("caseload.html", signed, view=view, filters=filters, stages=list(Stage),
                  catalogue=catalogue().interventions)  # fmt: skip
-    return _committed(session, page)
+    return committed(session, page)
 
 
 @router.get("/alerts/{alert_id}")
@@ -184,7 +184,7 @@ def _open_pupil(session: Session, signed: sessions.SignedIn, record: Alert | Cas
             audit(session, signed.scope, "view_pupil", outcome="refused", school_urn=record.school_urn,
                   pupil_id=record.pupil_id)  # fmt: skip
             session.commit()
-        return _page("message.html", signed, 404, title="Page not found",
+        return staff_page("message.html", signed, 404, title="Page not found",
                      message=f"There is no such {what} in your schools.")  # fmt: skip
     return RedirectResponse(f"/pupils/{quote(record.school_urn)}/{quote(record.pupil_id)}", status_code=303)
 
@@ -198,12 +198,12 @@ def pupil_page(
     if view is None:
         audit(session, signed.scope, "view_pupil", outcome="refused", school_urn=school_urn, pupil_id=pupil_id)
         session.commit()
-        return _page("message.html", signed, 404, title="Page not found",
+        return staff_page("message.html", signed, 404, title="Page not found",
                      message="There is no such pupil in your schools.")  # fmt: skip
     audit(session, signed.scope, "view_pupil", school_urn=school_urn, pupil_id=pupil_id)
-    page = _page("pupil.html", signed, view=view, notice=notice, error=error, stages=list(Stage),
+    page = staff_page("pupil.html", signed, view=view, notice=notice, error=error, stages=list(Stage),
                  outcomes=list(CaseOutcome), judgements=list(Judgement))  # fmt: skip
-    return _committed(session, page)
+    return committed(session, page)
 
 
 def _case_for_form(session: Session, signed: sessions.SignedIn, case_id: int, csrf: str) -> Case:

@@ -135,20 +135,33 @@ def chart_floor(values: list[float]) -> float:
     return min(0.8, math.floor(min(values, default=1.0) * 10) / 10)
 
 
-def weekly_chart(series: list[tuple[dt.date, float | None]], average: float | None, *, width: int = 640) -> str:
-    """An SVG line of weekly attendance with the comparison average as a dashed line. The page gives
-    the same figures as a table: the chart is for those who can see it."""
+def weekly_chart(
+    series: list[tuple[dt.date, float | None]],
+    average: float | None,
+    *,
+    previous: list[float | None] | None = None,
+    width: int = 640,
+) -> str:
+    """An SVG line of weekly attendance with the comparison average as a dashed line, and optionally the
+    same weeks of last year as a second, thinner line. The page gives the same figures as a table: the
+    chart is for those who can see it."""
     height, left, bottom, top = 180, 44, 24, 8
     points = [(i, value) for i, (_, value) in enumerate(series) if value is not None]
+    earlier = [(i, value) for i, value in enumerate(previous or []) if value is not None]
     if not points:
         return ""
     step = (width - left - 8) / max(1, len(series) - 1)
-    floor = chart_floor([value for _, value in points] + ([average] if average is not None else []))
+    shown = [value for _, value in points + earlier] + ([average] if average is not None else [])
+    floor = chart_floor(shown)
 
     def y(value: float) -> float:
         return top + (1.0 - max(floor, min(1.0, value))) / (1.0 - floor) * (height - top - bottom)
 
-    path = " ".join(f"{'M' if n == 0 else 'L'}{left + i * step:.1f},{y(v):.1f}" for n, (i, v) in enumerate(points))
+    def path_of(values: list[tuple[int, float]]) -> str:
+        return " ".join(f"{'M' if n == 0 else 'L'}{left + i * step:.1f},{y(v):.1f}" for n, (i, v) in enumerate(values))
+
+    path = path_of(points)
+    last_year = f'<path d="{path_of(earlier)}" class="ews-chart__line--previous"/>' if earlier else ""
     grid = "".join(
         f'<line x1="{left}" x2="{width - 8}" y1="{y(g):.1f}" y2="{y(g):.1f}" class="ews-chart__grid"/>'
         f'<text x="{left - 6}" y="{y(g) + 4:.1f}" text-anchor="end" class="ews-chart__axis">{g:.0%}</text>'
@@ -171,7 +184,7 @@ def weekly_chart(series: list[tuple[dt.date, float | None]], average: float | No
     summary = escape(f"Weekly attendance for {len(series)} weeks, latest {latest:.0%}")
     return (
         f'<svg viewBox="0 0 {width} {height}" class="ews-chart" role="img" aria-label="{summary}">'
-        f"<title>{summary}</title>{grid}{benchmark}{line}{dots}{months}</svg>"
+        f"<title>{summary}</title>{grid}{benchmark}{last_year}{line}{dots}{months}</svg>"
     )
 
 

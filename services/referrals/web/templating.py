@@ -8,7 +8,10 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, selec
 from starlette.responses import HTMLResponse
 
 from services.referrals.casework.catalogue import Stage, catalogue
+from services.referrals.insight.figures import GROUPS
+from services.referrals.insight.suppression import THRESHOLD as SUPPRESSION_THRESHOLD
 from shared.alert_titles import RULES, title
+from shared.time import SCHOOL_TIMEZONE
 
 
 @cache
@@ -29,8 +32,15 @@ def environment() -> Environment:
     )
     env.filters["rule_title"] = title
     env.filters["alert_title"] = lambda alert: title(alert.rule, alert.band)
-    env.filters["percent"] = lambda value: "–" if value is None else f"{value:.1%}"
     env.filters["day"] = lambda value: "" if value is None else f"{value:%-d %b %Y}"
+    env.filters["clock"] = lambda moment: f"{moment.astimezone(SCHOOL_TIMEZONE):%H:%M}"
+    env.filters["figure"] = lambda value: "–" if value is None else value if isinstance(value, str) else f"{value:,}"
+    # "c" is a suppressed figure, shown as it is.
+    env.filters["percent"] = lambda value: "–" if value is None else value if isinstance(value, str) else f"{value:.1%}"
+    env.filters["points"] = lambda value: f"{value * 100:+.1f} points"
+    env.filters["group_name"] = lambda group: GROUPS.get(group, group)
+    env.tests["small"] = is_small
+    env.filters["small_as_c"] = lambda count, suppressed: "c" if suppressed and is_small(count) else f"{count:,}"
     env.globals.update(
         active=None,
         error=None,
@@ -46,6 +56,11 @@ def environment() -> Environment:
         ),
     )
     return env
+
+
+def is_small(count) -> bool:
+    """A count that is suppressed where figures leave the LA (insight/suppression.py)."""
+    return isinstance(count, int) and 0 < count < SUPPRESSION_THRESHOLD
 
 
 def selected(items: list[dict], value) -> list[dict]:

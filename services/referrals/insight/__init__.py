@@ -1,0 +1,1 @@
+"""Borough insight: the reporting store, the borough's figures, the seed KPIs and the impact evaluation."""

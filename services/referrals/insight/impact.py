@@ -1,0 +1,175 @@
+"""Did support help? Difference in differences against matched comparison pupils. Pure.
+
+For each supported pupil, attendance in the weeks before support started and the weeks after; for
+a comparison pupil (flagged, at the same school and in the same year group, with a similar rate
+before, not served by then), the same weeks. The estimate is how much more the supported pupils'
+attendance changed than the comparison pupils' did, from an ordinary least-squares fit of
+rate ~ supported + after + supported×after with errors clustered by pupil (statsmodels).
+
+It is observational: who was offered support, and who took it up, was staff's judgement and the
+family's choice, not chance, so a difference can reflect who was chosen as well as what was done.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import statsmodels.api as sm
+
+from services.referrals.insight.weeks import WeekCounts, week_of
+
+Weeks = Mapping[dt.date, WeekCounts]
+
+MIN_PUPILS = 5  # a side with fewer gives no estimate (and could identify pupils)
+BASELINE_BAND = 0.05  # comparison pupils' rate before within 5 points of the supported pupil's
+MIN_SESSIONS = 10  # a window with fewer possible sessions says too little
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A flagged pupil: when they were first flagged, and when support started (None: not served)."""
+
+    school_urn: str
+    pupil_id: str
+    year_group: int | None
+    flagged_on: dt.date
+    started_on: dt.date | None
+
+
+@dataclass(frozen=True)
+class Pair:
+    supported: Candidate
+    comparison: Candidate
+    start: dt.date  # the supported pupil's start: both are measured either side of it
+
+
+Baseline = Callable[[Candidate, dt.date], float | None]  # attendance in the weeks before a day
+
+
+def match(supported: Iterable[Candidate], pool: Iterable[Candidate], baseline: Baseline, weeks: int) -> list[Pair]:
+    """Each supported pupil paired with the closest unused comparison pupil: same school and year group,
+    flagged by the start, not served until the weeks after it are over, and attendance in the weeks
+    before within the band of the supported pupil's. The closest pairs are made first."""
+    pool = list(pool)
+    alike: dict[tuple, list[int]] = {}
+    for index, c in enumerate(pool):
+        alike.setdefault((c.school_urn, c.year_group), []).append(index)
+    options = []
+    for s in supported:
+        start = s.started_on
+        own = baseline(s, start) if start is not None else None
+        if own is None:
+            continue
+        served_after = start + dt.timedelta(weeks=weeks)
+        for index in alike.get((s.school_urn, s.year_group), ()):
+            c = pool[index]
+            if c.pupil_id == s.pupil_id or c.flagged_on > start or (c.started_on and c.started_on < served_after):
+                continue
+            theirs = baseline(c, start)
+            if theirs is not None and abs(theirs - own) <= BASELINE_BAND:
+                options.append((abs(theirs - own), s.pupil_id, index, s))
+    pairs, used_supported, used_pool = [], set(), set()
+    for _, key, index, s in sorted(options, key=lambda o: o[:3]):
+        if (s.school_urn, key) not in used_supported and index not in used_pool:
+            used_supported.add((s.school_urn, key))
+            used_pool.add(index)
+            pairs.append(Pair(s, pool[index], s.started_on))
+    return pairs
+
+
+@dataclass(frozen=True)
+class PeriodRate:
+    pupil: str
+    supported: bool
+    after: bool
+    rate: float
+
+
+def window_rate(weeks: Weeks, first: dt.date, end: dt.date) -> float | None:
+    """Attendance over the weeks from `first` up to (not including) `end`."""
+    possible = attended = 0
+    week = first
+    while week < end:
+        counts = weeks.get(week)
+        if counts is not None:
+            possible, attended = possible + counts.possible, attended + counts.attended
+        week += dt.timedelta(weeks=1)
+    return attended / possible if possible >= MIN_SESSIONS else None
+
+
+def period_rates(
+    pairs: Iterable[Pair], weeks_of: Callable[[Candidate], Weeks], window_weeks: int, today: dt.date
+) -> tuple[list[PeriodRate], int]:
+    """Both pupils' attendance before and after each pair's start; pairs whose weeks after are not yet
+    over (or lack sessions) are left out and counted."""
+    rates, unmeasured = [], 0
+    window = dt.timedelta(weeks=window_weeks)
+    for pair in pairs:
+        start = week_of(pair.start)
+        if start + window > week_of(today):
+            unmeasured += 1
+            continue
+        measured = [
+            (
+                pupil,
+                window_rate(weeks_of(pupil), start - window, start),
+                window_rate(weeks_of(pupil), start, start + window),
+            )
+            for pupil in (pair.supported, pair.comparison)
+        ]
+        if any(before is None or after is None for _, before, after in measured):
+            unmeasured += 1
+            continue
+        for (pupil, before, after), supported in zip(measured, (True, False), strict=True):
+            name = f"{pupil.school_urn}|{pupil.pupil_id}"
+            rates += [PeriodRate(name, supported, False, before), PeriodRate(name, supported, True, after)]
+    return rates, unmeasured
+
+
+@dataclass(frozen=True)
+class Estimate:
+    effect: float  # change in attendance rate, supported minus comparison (0.03 is 3 points)
+    low: float
+    high: float
+    p_value: float
+    supported: int
+    comparison: int
+    supported_before: float
+    supported_after: float
+    comparison_before: float
+    comparison_after: float
+
+
+def difference_in_differences(rates: Iterable[PeriodRate], level: float = 0.95) -> Estimate | None:
+    """The supported×after coefficient with its confidence interval; None with too few pupils."""
+    rates = list(rates)
+    supported = {r.pupil for r in rates if r.supported}
+    comparison = {r.pupil for r in rates if not r.supported}
+    if len(supported) < MIN_PUPILS or len(comparison) < MIN_PUPILS:
+        return None
+    treated = np.array([r.supported for r in rates], dtype=float)
+    after = np.array([r.after for r in rates], dtype=float)
+    design = np.column_stack([np.ones(len(rates)), treated, after, treated * after])
+    outcome = np.array([r.rate for r in rates])
+    clusters = np.unique([r.pupil for r in rates], return_inverse=True)[1]
+    fit = sm.OLS(outcome, design).fit(cov_type="cluster", cov_kwds={"groups": clusters})
+    low, high = fit.conf_int(alpha=1 - level)[3]
+
+    def mean(is_supported: bool, is_after: bool) -> float:
+        return float(np.mean([r.rate for r in rates if r.supported == is_supported and r.after == is_after]))
+
+    return Estimate(
+        effect=float(fit.params[3]),
+        low=float(low),
+        high=float(high),
+        p_value=float(fit.pvalues[3]),
+        supported=len(supported),
+        comparison=len(comparison),
+        supported_before=mean(True, False),
+        supported_after=mean(True, True),
+        comparison_before=mean(False, False),
+        comparison_after=mean(False, True),
+    )

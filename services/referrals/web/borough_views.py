@@ -1,0 +1,48 @@
+"""What the LA's pages show, gathered for their templates: the borough today with its trend, KPIs and
+benchmarks; the impact evaluation; the children-missing-education queue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlmodel import Session
+
+from services.referrals.insight.borough import BoroughView, borough_view, recent_borough_view
+from services.referrals.insight.recent import Recent
+from services.referrals.insight.seed_kpis import SeedKpis, seed_kpis
+from services.referrals.insight.trends import Trend, trend
+from services.referrals.web.register_view import weekly_chart
+
+DIMENSION_TITLES = {
+    "school": "By school",
+    "area": "By area",
+    "year_group": "By year group",
+    "group": "By characteristic group",
+}
+
+
+@dataclass(frozen=True)
+class BoroughPage:
+    view: BoroughView
+    trend: Trend
+    chart: str
+    kpis: SeedKpis
+
+
+def borough_page(
+    session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool, recent: Recent | None = None
+) -> BoroughPage:
+    """The borough page's figures; `recent` reuses a view counted a moment ago (reports count afresh)."""
+    weekly = trend(session, schools, today)
+    chart = weekly_chart(
+        [(point.week_start, point.this_year) for point in weekly.points],
+        weekly.national_attendance,
+        previous=[point.last_year for point in weekly.points],
+    )
+    if recent is None:
+        return BoroughPage(borough_view(session, schools, today, suppressed), weekly, chart,
+                           seed_kpis(session, schools, today))  # fmt: skip
+    view = recent_borough_view(recent, session, schools, today, suppressed)
+    kpis = recent.get(("kpis", schools, today), lambda: seed_kpis(session, schools, today))
+    return BoroughPage(view, weekly, chart, kpis)

@@ -14,7 +14,7 @@ from services.risk_engine.attendance import tally
 from shared import events
 from shared.codes import current_table
 from synthetic.activities import activity_rows, attendance_rows
-from synthetic.borough import make_borough
+from synthetic.borough import Calibration, make_borough
 from synthetic.calendar import school_calendar
 from synthetic.feed import DEMO_CALIBRATION
 from synthetic.marks import school_year_marks
@@ -22,10 +22,18 @@ from synthetic.marks import school_year_marks
 KEY = b"insight-tests"
 
 
-def load_demo_borough(engine, *, until: dt.date, schools: int = 3, pupils_per_school: int = 120, seed: int = 2025):
+def load_demo_borough(
+    engine,
+    *,
+    until: dt.date,
+    schools: int = 3,
+    pupils_per_school: int = 120,
+    seed: int = 2025,
+    calibration: Calibration = DEMO_CALIBRATION,
+):
     """Calendars, contexts, activities, every mark and activity register up to `until`, and each pupil's
     figures counted from their final codes (as the risk engine publishes them)."""
-    school_list, pupils = make_borough(seed, schools, pupils_per_school, calibration=DEMO_CALIBRATION)
+    school_list, pupils = make_borough(seed, schools, pupils_per_school, calibration=calibration)
     ids = {pupil.upn: pupil_id_for(pupil.upn, KEY) for pupil in pupils}
     batch: list[events.Event] = [school_calendar(school.urn) for school in school_list]
     batch += [

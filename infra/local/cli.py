@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 from infra.local.broker import BrokerFailed, EmbeddedBroker
 from infra.local.digest_preview import write_preview
 from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
-from infra.local.screenshots import capture
+from infra.local.screenshots import capture, capture_borough, capture_html
 from infra.local.status import status_line
 from services.ingest.app import open_database as open_ingest
 from services.ingest.keys import issue_key
@@ -31,13 +31,18 @@ from services.notifications.operators import issue_operator_token
 from services.notifications.routing import RecipientRole
 from services.notifications.settings import Settings as NotificationsSettings
 from services.referrals.app import open_database as open_referrals
+from services.referrals.insight import readings
 from services.referrals.settings import Settings as ReferralsSettings
 from services.referrals.staff import Role, add_staff, list_staff
+from services.referrals.web import reports
+from services.referrals.web.reports import ReportKind
 from services.referrals.web.sessions import sign_in_url
+from shared.events import utcnow
 from shared.kafka import create_topics
 from shared.logging import configure_logging
 from shared.periodic import Every
 from shared.settings import EmbeddedBrokerSettings, data_settings, kafka_settings
+from shared.time import school_today
 from synthetic.borough import school_urns
 from synthetic.feed import FeedPlan
 
@@ -60,6 +65,7 @@ class DemoCredentials(NamedTuple):
 
 
 DEMO_LEAD = "Demo attendance lead"  # school staff at the borough's first school, for the staff pages
+DEMO_OFFICER = "Demo LA officer"  # the borough's attendance officer: the API's demo token and the LA pages
 
 
 def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
@@ -67,7 +73,7 @@ def _demo_credentials(env: dict[str, str]) -> DemoCredentials:
         "demo-la-officer.token",
         lambda: add_staff(
             open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"])),
-            "Demo LA officer",
+            DEMO_OFFICER,
             Role.LA_ATTENDANCE_OFFICER,
             None,
         ),
@@ -179,9 +185,7 @@ def _add_processes(
 def _welcome(credentials: DemoCredentials, urls: dict[str, str], data_dir: Path, env: dict[str, str]) -> None:
     token, operator = credentials.staff, credentials.operator
     referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
-    links = {
-        name: sign_in_url(referrals, urls["referrals"], name, minutes=240) for name in (DEMO_LEAD, "Demo LA officer")
-    }
+    links = {name: sign_in_url(referrals, urls["referrals"], name, minutes=240) for name in (DEMO_LEAD, DEMO_OFFICER)}
     typer.echo(
         f"\nStaff pages: {links[DEMO_LEAD]}\n"
         f"             (a school's attendance lead; the borough's LA officer: {links['Demo LA officer']})\n"
@@ -203,10 +207,18 @@ def screenshots(out: Annotated[Path, typer.Option(help="Where to write the image
     referrals = open_referrals(ReferralsSettings(database_url=env["REFERRALS_DATABASE_URL"]))
     url = f"http://127.0.0.1:{os.environ.get(*PORTS['referrals'])}"
     link = sign_in_url(referrals, url, DEMO_LEAD, minutes=5)
-    if link is None:
-        raise typer.BadParameter("no demo attendance lead: start the demo with `ews run` first")
+    officer = sign_in_url(referrals, url, DEMO_OFFICER, minutes=5, next_path="/borough")
+    if link is None or officer is None:
+        raise typer.BadParameter("no demo staff: start the demo with `ews run` first")
     for path in capture(link, out):
         typer.echo(f"wrote {path}")
+    typer.echo(f"wrote {capture_borough(officer, out)}")
+    with Session(referrals) as session:
+        day = readings.latest_day(session, school_today(utcnow()))
+        report = reports.build(session, ReportKind.for_day(day), None, day)
+        [html] = reports.write(report, data_settings().data_dir, pdf=False)
+    capture_html(html, out / "report.png", first_page=True)
+    typer.echo(f"wrote {out / 'report.png'} (from {html})")
 
 
 @cli.command("digest-preview")

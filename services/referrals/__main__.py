@@ -102,13 +102,15 @@ def report(
         list[str] | None, typer.Option(help="One school (repeat for more); default the borough")
     ] = None,
     each_school: Annotated[bool, typer.Option(help="The borough's report and one for every school")] = False,
-    as_of: Annotated[str | None, typer.Option(help="The day the figures are for (YYYY-MM-DD; default today)")] = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="The day the figures are for (YYYY-MM-DD; default today, or the last day marked)")
+    ] = None,
     pdf: Annotated[bool, typer.Option(help="Print each to PDF with Debian's chromium as well")] = True,
 ) -> None:
     """Write the mid-year review or the end-of-year impact evaluation, with small numbers suppressed."""
-    day = dt.date.fromisoformat(as_of) if as_of else school_today(utcnow())
     engine = _database()
     with Session(engine) as session:
+        day = dt.date.fromisoformat(as_of) if as_of else readings.latest_day(session, school_today(utcnow()))
         schools = list(school_urn or [])
         if each_school:
             schools = [None, *sorted(readings.year_groups(session, None))]

@@ -29,6 +29,10 @@ def test_no_input_gets_a_server_error(stack):
         "/v1/pupils",
         "/v1/contacts",
         "/v1/calendars",
+        "/v1/activities",
+        "/v1/activities/csv",
+        "/v1/activities/attendance",
+        "/v1/activities/attendance/csv",
     }
     statuses: set[int] = set()
     for operation, mode in itertools.product(operations, (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)):

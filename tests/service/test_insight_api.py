@@ -11,7 +11,7 @@ from shared.events import SchoolCalendar, Term
 from tests.factories import SCHOOL_A, SCHOOL_B, activity, attendance, came_to, context, mark
 from tests.service.referrals_support import consume, headers_for
 
-AS_OF = dt.date(2025, 11, 14)  # the second week of the second autumn half-term
+AS_OF = dt.date(2025, 12, 1)  # the figures' last day: in the second autumn half-term
 HALF_TERM_WEEKS = [dt.date(2025, 11, 3) + dt.timedelta(days=n) for n in range(12) if n % 7 < 5]
 # (pupil, school, year, absent of 100 possible this year, characteristics)
 PUPILS = [
@@ -138,3 +138,17 @@ def test_the_impact_evaluation_says_what_it_cannot_estimate_and_why(borough):
     assert enrichment[0]["estimate"] is None  # two participants: too few to estimate
     assert impact["supported"]["Enrichment participation"] == 2
     assert any("observational" in caveat for caveat in impact["caveats"])
+
+
+def test_without_a_day_the_figures_are_for_the_last_day_marked_when_that_is_before_today(borough):
+    client, _ = borough
+    view = client.get("/v1/insight/borough", headers=headers_for(borough, Role.LA_ATTENDANCE_OFFICER)).json()
+    assert view["as_of"] == "2025-12-01"  # the factories' figures' last day; today is later
+
+
+def test_a_day_before_the_last_one_marked_counts_the_year_from_the_weekly_counts(borough):
+    view = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/borough", as_of="2025-11-14").json()
+    year = view["year_to_date"]["total"]
+    # Only a1 and a2 have marks: a1 missed 4 of 20 sessions, a2 2 of 22 (the N marks in October).
+    assert (year["pupils"], year["persistent"]) == (2, 1)
+    assert year["attendance_rate"] == pytest.approx(1 - 6 / 42, abs=1e-4)

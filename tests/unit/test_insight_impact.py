@@ -42,6 +42,10 @@ def cohort(seed: int, effect: float, pupils: int = 60):
     return weeks, supported, pool
 
 
+def six_weeks_before(start: dt.date) -> dt.date:
+    return start - dt.timedelta(weeks=WEEKS)
+
+
 def estimate(seed: int, effect: float):
     weeks, supported, pool = cohort(seed, effect)
 
@@ -52,7 +56,7 @@ def estimate(seed: int, effect: float):
         return window_rate(weeks_of(c), week_of(start) - dt.timedelta(weeks=WEEKS), week_of(start))
 
     pairs = match(supported, pool, baseline, WEEKS)
-    rates, unmeasured = period_rates(pairs, weeks_of, WEEKS, TODAY)
+    rates, unmeasured = period_rates(pairs, weeks_of, window_weeks=WEEKS, today=TODAY, since=six_weeks_before)
     return pairs, unmeasured, difference_in_differences(rates)
 
 
@@ -88,6 +92,13 @@ def test_pairs_share_school_and_year_group_and_a_close_baseline():
     assert len({p.comparison.pupil_id for p in pairs}) == len(pairs)  # each comparison pupil used once
 
 
+def test_a_comparison_pupil_shares_free_school_meals_and_sen_status():
+    person = Candidate("111111", "s1", 7, START, START, frozenset({"fsm"}))
+    others = [Candidate("111111", "c1", 7, START, None), Candidate("111111", "c2", 7, START, None, frozenset({"fsm"}))]
+    pairs = match([person], others, lambda c, start: 0.8, WEEKS)
+    assert [pair.comparison.pupil_id for pair in pairs] == ["c2"]
+
+
 def test_a_pupil_served_within_the_weeks_after_or_flagged_later_is_no_comparison():
     served_soon = Candidate("111111", "c1", 7, START, START + dt.timedelta(weeks=2))
     flagged_later = Candidate("111111", "c2", 7, START + dt.timedelta(days=1), None)
@@ -100,8 +111,8 @@ def test_a_pupil_served_within_the_weeks_after_or_flagged_later_is_no_comparison
 def test_weeks_after_that_are_not_over_are_left_out_and_counted():
     weeks, supported, pool = cohort(1, 0.0, pupils=10)
     pairs = match(supported, pool, lambda c, start: 0.85, WEEKS)
-    rates, unmeasured = period_rates(pairs, lambda c: weeks[(c.school_urn, c.pupil_id)], WEEKS,
-                                     START + dt.timedelta(weeks=3))  # fmt: skip
+    rates, unmeasured = period_rates(pairs, lambda c: weeks[(c.school_urn, c.pupil_id)], window_weeks=WEEKS,
+                                     today=START + dt.timedelta(weeks=3), since=six_weeks_before)  # fmt: skip
     assert rates == [] and unmeasured == len(pairs) > 0
 
 

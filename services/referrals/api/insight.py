@@ -15,9 +15,11 @@ from sqlmodel import Session
 from services.referrals.api.alerts import Urn
 from services.referrals.audit import audit
 from services.referrals.auth import Scope, ScopeDep
+from services.referrals.insight import readings
 from services.referrals.insight.borough import recent_borough_view
 from services.referrals.insight.evaluation import evaluate
 from services.referrals.insight.seed_kpis import seed_kpis
+from services.referrals.insight.suppression import is_small
 from services.referrals.insight.trends import trend
 from shared.database import SessionDep
 from shared.events import utcnow
@@ -30,7 +32,9 @@ router = APIRouter(prefix="/v1/insight", tags=["insight"])
 class InsightQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
     school_urn: Urn | None = Field(None, description="One school; LA roles only see the borough without it")
-    as_of: dt.date | None = Field(None, description="The day the figures are for (default: today)")
+    as_of: dt.date | None = Field(
+        None, description="The day the figures are for (default: today, or the last day with marks if earlier)"
+    )
     suppressed: bool = Field(False, description="Small numbers suppressed, as published (always, for schools)")
 
 
@@ -41,9 +45,9 @@ class InsightScope:
     as_of: dt.date
 
 
-def insight_scope(scope: Scope, query: InsightQuery) -> InsightScope:
+def insight_scope(session: Session, scope: Scope, query: InsightQuery) -> InsightScope:
     """What this person may see of the figures asked for."""
-    as_of = query.as_of or school_today(utcnow())
+    as_of = query.as_of or readings.latest_day(session, school_today(utcnow()))
     if scope.borough:
         schools = frozenset({query.school_urn}) if query.school_urn else None
         return InsightScope(schools, query.suppressed, as_of)
@@ -68,14 +72,14 @@ InsightQueryDep = Annotated[InsightQuery, Query()]
     description="Counted again at most once a minute (`counted_at` says when; REFERRALS_INSIGHT_CACHE_SECONDS).",
 )
 def borough(request: Request, session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
-    seen = insight_scope(scope, query)
+    seen = insight_scope(session, scope, query)
     view = recent_borough_view(request.app.state.insight_views, session, seen.schools, seen.as_of, seen.suppressed)
     return _answer(session, scope, "borough", seen, view)
 
 
 @router.get("/trends", summary="Weekly attendance this year against last year and the national figure")
 def trends(session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
-    seen = insight_scope(scope, query)
+    seen = insight_scope(session, scope, query)
     return _answer(session, scope, "trends", seen, trend(session, seen.schools, seen.as_of))
 
 
@@ -85,17 +89,20 @@ def trends(session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict
     description="Counted again at most once a minute, like the borough view.",
 )
 def kpis(request: Request, session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
-    seen = insight_scope(scope, query)
-    figures = request.app.state.insight_views.get(
-        ("kpis", seen.schools, seen.as_of), lambda: seed_kpis(session, seen.schools, seen.as_of)
-    )
-    return _answer(session, scope, "kpis", seen, figures)
+    seen = insight_scope(session, scope, query)
+    return _answer(session, scope, "kpis", seen, _recent(request, "kpis", seen, seed_kpis, session))
 
 
 @router.get("/impact", summary="Each intervention's effect on attendance against matched pupils, with caveats")
 def impact(request: Request, session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
-    seen = insight_scope(scope, query)
-    evaluation = request.app.state.insight_views.get(
-        ("impact", seen.schools, seen.as_of), lambda: evaluate(session, seen.schools, seen.as_of)
-    )
+    seen = insight_scope(session, scope, query)
+    evaluation = _recent(request, "impact", seen, evaluate, session)
+    if seen.suppressed:  # a group of fewer than 5 pairs gives no estimate, and its count is a small number
+        evaluation = dataclasses.replace(evaluation, rows=[row for row in evaluation.rows if not is_small(row.pairs)])
     return _answer(session, scope, "impact", seen, evaluation)
+
+
+def _recent(request: Request, what: str, seen: InsightScope, count, session: Session):
+    """`count(session, schools, as_of)`, reused for a minute like the borough view."""
+    key = (what, seen.schools, seen.as_of)
+    return request.app.state.insight_views.get(key, lambda: count(session, seen.schools, seen.as_of))

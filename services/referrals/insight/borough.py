@@ -73,7 +73,7 @@ def recent_borough_view(
 
 def borough_view(session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool) -> BoroughView:
     years_on_roll = readings.year_groups(session, schools)
-    year = borough_figures(readings.year_to_date_pupils(session, schools))
+    year = borough_figures(readings.year_to_date_pupils(session, schools, today))
     half_term, spans = readings.half_term_pupils(session, set(schools or years_on_roll), today)
     year_view = publish("year to date", year, suppressed)
     published_schools = {row.group: row for row in year_view.breakdowns["school"].rows}

@@ -17,6 +17,7 @@ from services.referrals.insight.impact import Candidate, Estimate, Pair, differe
 from services.referrals.insight.impact import window_rate as rate_between
 from services.referrals.insight.store import ActivityAttendanceRow
 from services.referrals.insight.weeks import week_of
+from shared.database import as_utc
 
 WINDOW_WEEKS = 6
 CAVEATS = (
@@ -54,78 +55,112 @@ class ImpactEvaluation:
     caveats: tuple[str, ...] = CAVEATS
 
 
-def flagged(session: Session, schools: frozenset[str] | None) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
-    """Every flagged pupil (a case) with their first support's start, and each intervention's starts."""
-    known = readings.facts(session, schools)
-    cases = select(Case)
-    starts = select(Referral).where(Referral.started_at.is_not(None))
+Enrolment = tuple[str, str]
+
+
+def flagged(
+    session: Session, schools: frozenset[str] | None, today: dt.date, known: dict[Enrolment, readings.PupilFacts]
+) -> tuple[list[Candidate], dict[str, list[Candidate]]]:
+    """Every pupil flagged by `today` (a case) with their first support's start, and each intervention's
+    starts by `today`."""
+    cases = select(Case.school_urn, Case.pupil_id, Case.first_alert_on, Case.opened_at)
+    starts = select(Referral.school_urn, Referral.pupil_id, Referral.intervention, Referral.started_at).where(
+        Referral.started_at.is_not(None)
+    )
     if schools is not None:
         cases, starts = cases.where(Case.school_urn.in_(schools)), starts.where(Referral.school_urn.in_(schools))
-    first_alert = {}
-    for case in session.exec(cases):
-        key = (case.school_urn, case.pupil_id)
-        day = case.first_alert_on or case.opened_at.date()
-        first_alert[key] = min(first_alert.get(key, day), day)
-    by_intervention: dict[str, dict[tuple, dt.date]] = {}
-    first_start: dict[tuple, dt.date] = {}
-    for referral in session.exec(starts):
-        key, day = (referral.school_urn, referral.pupil_id), referral.started_at.date()
-        mine = by_intervention.setdefault(referral.intervention, {})
-        mine[key] = min(mine.get(key, day), day)
-        first_start[key] = min(first_start.get(key, day), day)
+    first_alert: dict[Enrolment, dt.date] = {}
+    for school, pupil, first_alert_on, opened_at in session.exec(cases):
+        day = first_alert_on or as_utc(opened_at).date()
+        if day <= today:
+            first_alert[(school, pupil)] = min(first_alert.get((school, pupil), day), day)
+    by_intervention: dict[str, dict[Enrolment, dt.date]] = {}
+    first_start: dict[Enrolment, dt.date] = {}
+    for school, pupil, intervention, started_at in session.exec(starts):
+        key, day = (school, pupil), as_utc(started_at).date()
+        if day <= today:
+            mine = by_intervention.setdefault(intervention, {})
+            mine[key] = min(mine.get(key, day), day)
+            first_start[key] = min(first_start.get(key, day), day)
 
-    def candidate(key: tuple, started: dt.date | None) -> Candidate:
-        year = known[key].year_group if key in known else None
-        return Candidate(key[0], key[1], year, first_alert.get(key, dt.date.min), started)
+    def candidate(key: Enrolment, started: dt.date | None) -> Candidate:
+        facts = known.get(key)
+        return Candidate(key[0], key[1], facts.year_group if facts else None, first_alert.get(key, dt.date.min),
+                         started, profile_of(facts))  # fmt: skip
 
     pool = [candidate(key, first_start.get(key)) for key in first_alert]
     supported = {code: [candidate(k, day) for k, day in starts_.items()] for code, starts_ in by_intervention.items()}
     return pool, supported
 
 
-def participants(session: Session, schools: frozenset[str] | None, since: dt.date) -> dict[tuple, dt.date]:
-    """Each participating enrolment's first attended activity session this academic year."""
+def participants(session: Session, schools: frozenset[str] | None, since: dt.date, until: dt.date) -> dict:
+    """Each participating enrolment's first attended activity session from `since` to `until`."""
     query = select(ActivityAttendanceRow.school_urn, ActivityAttendanceRow.pupil_id, ActivityAttendanceRow.date).where(
-        ActivityAttendanceRow.attended, ActivityAttendanceRow.date >= since
+        ActivityAttendanceRow.attended, ActivityAttendanceRow.date.between(since, until)
     )
     if schools is not None:
         query = query.where(ActivityAttendanceRow.school_urn.in_(schools))
-    first: dict[tuple, dt.date] = {}
+    first: dict[Enrolment, dt.date] = {}
     for school, pupil, day in session.exec(query):
         first[(school, pupil)] = min(first.get((school, pupil), day), day)
     return first
 
 
-def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -> ImpactEvaluation:
-    pool, supported = flagged(session, schools)
-    known = readings.facts(session, schools)
-    came = participants(session, schools, readings.academic_year_start(today))
+PROFILE = frozenset({"fsm", "sen_support", "ehc_plan"})
+
+
+def profile_of(facts: readings.PupilFacts | None) -> frozenset[str]:
+    """The groups a comparison pupil must share: free school meals and SEN double a pupil's usual absence
+    nationally, and recent attendance alone does not tell a usually-absent pupil from a usually-present
+    one having a bad spell."""
+    return facts.groups & PROFILE if facts else frozenset()
+
+
+Study = tuple[list[Candidate], list[Candidate]]  # who was supported, and whom they may be compared with
+
+
+def studies(session: Session, schools: frozenset[str] | None, today: dt.date, known: dict) -> dict[str, Study]:
+    """Each intervention's supported pupils against every flagged pupil; enrichment participants against
+    every pupil who has not taken part."""
+    pool, supported = flagged(session, schools, today, known)
+    names = catalogue().interventions
+    found = {names[code].name if code in names else code: (people, pool) for code, people in sorted(supported.items())}
+    came = participants(session, schools, readings.academic_year_start(today), today)
     everyone = [
-        Candidate(school, pupil, facts.year_group, dt.date.min, came.get((school, pupil)))
-        for (school, pupil), facts in known.items()
+        Candidate(s, p, facts.year_group, dt.date.min, came.get((s, p)), profile_of(facts))
+        for (s, p), facts in known.items()
     ]
-    studies = {catalogue().interventions[code].name if code in catalogue().interventions else code: (people, pool)
-               for code, people in sorted(supported.items())}  # fmt: skip
-    studies["Enrichment participation"] = (
+    found["Enrichment participation"] = (
         [c for c in everyone if c.started_on is not None],
         [c for c in everyone if c.started_on is None],
     )
-    keys = list({(c.school_urn, c.pupil_id) for people, others in studies.values() for c in (*people, *others)})
+    return found
+
+
+def before_from(start: dt.date) -> dt.date:
+    """ "Before" is the school year up to the start, and at least the six weeks before it: a pupil's long
+    run is what a short bad spell regresses to, so both the match and the change are measured from it."""
+    return min(readings.academic_year_start(start), start - dt.timedelta(weeks=WINDOW_WEEKS))
+
+
+def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -> ImpactEvaluation:
+    known = readings.facts(session, schools)
+    found = studies(session, schools, today, known)
+    keys = list({(c.school_urn, c.pupil_id) for people, others in found.values() for c in (*people, *others)})
     weeks = readings.pupil_weeks(session, keys)
 
     def weeks_of(c: Candidate):
         return weeks.get((c.school_urn, c.pupil_id), {})
 
     def baseline(c: Candidate, start: dt.date) -> float | None:
-        first = week_of(start)
-        return rate_between(weeks_of(c), first - dt.timedelta(weeks=WINDOW_WEEKS), first)
+        return rate_between(weeks_of(c), before_from(week_of(start)), week_of(start))
 
     def measure(pairs: list[Pair]):
-        return period_rates(pairs, weeks_of, WINDOW_WEEKS, today)
+        return period_rates(pairs, weeks_of, window_weeks=WINDOW_WEEKS, today=today, since=before_from)
 
     rows: list[ImpactRow] = []
     counted, unmatched, unmeasured = {}, {}, {}
-    for what, (people, others) in studies.items():
+    for what, (people, others) in found.items():
         pairs = match(people, others, baseline, WINDOW_WEEKS)
         rates, unmeasured[what] = measure(pairs)
         counted[what], unmatched[what] = len(people), len(people) - len(pairs)

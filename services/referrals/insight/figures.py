@@ -80,14 +80,6 @@ class PupilPeriod:
     possible: int
     absent: int
 
-    @property
-    def counted(self) -> bool:
-        return self.possible >= MIN_POSSIBLE
-
-    @property
-    def absence_rate(self) -> float:
-        return self.absent / self.possible if self.possible else 0.0
-
 
 @dataclass(frozen=True)
 class AttendanceRow:

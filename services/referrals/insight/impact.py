@@ -37,6 +37,7 @@ class Candidate:
     year_group: int | None
     flagged_on: dt.date
     started_on: dt.date | None
+    profile: frozenset[str] = frozenset()  # what besides the year sets a pupil's usual absence (FSM, SEN)
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,13 @@ Baseline = Callable[[Candidate, dt.date], float | None]  # attendance in the wee
 
 
 def match(supported: Iterable[Candidate], pool: Iterable[Candidate], baseline: Baseline, weeks: int) -> list[Pair]:
-    """Each supported pupil paired with the closest unused comparison pupil: same school and year group,
-    flagged by the start, not served until the weeks after it are over, and attendance in the weeks
+    """Each supported pupil paired with the closest unused comparison pupil: same school, year group and
+    profile, flagged by the start, not served until the weeks after it are over, and attendance in the weeks
     before within the band of the supported pupil's. The closest pairs are made first."""
     pool = list(pool)
     alike: dict[tuple, list[int]] = {}
     for index, c in enumerate(pool):
-        alike.setdefault((c.school_urn, c.year_group), []).append(index)
+        alike.setdefault((c.school_urn, c.year_group, c.profile), []).append(index)
     options = []
     for s in supported:
         start = s.started_on
@@ -64,7 +65,7 @@ def match(supported: Iterable[Candidate], pool: Iterable[Candidate], baseline: B
         if own is None:
             continue
         served_after = start + dt.timedelta(weeks=weeks)
-        for index in alike.get((s.school_urn, s.year_group), ()):
+        for index in alike.get((s.school_urn, s.year_group, s.profile), ()):
             c = pool[index]
             if c.pupil_id == s.pupil_id or c.flagged_on > start or (c.started_on and c.started_on < served_after):
                 continue
@@ -100,11 +101,14 @@ def window_rate(weeks: Weeks, first: dt.date, end: dt.date) -> float | None:
     return attended / possible if possible >= MIN_SESSIONS else None
 
 
+Since = Callable[[dt.date], dt.date]  # where "before" begins for a start's week
+
+
 def period_rates(
-    pairs: Iterable[Pair], weeks_of: Callable[[Candidate], Weeks], window_weeks: int, today: dt.date
+    pairs: Iterable[Pair], weeks_of: Callable[[Candidate], Weeks], *, window_weeks: int, today: dt.date, since: Since
 ) -> tuple[list[PeriodRate], int]:
-    """Both pupils' attendance before and after each pair's start; pairs whose weeks after are not yet
-    over (or lack sessions) are left out and counted."""
+    """Both pupils' attendance before each pair's start (from `since`) and in the weeks after it; pairs
+    whose weeks after are not yet over (or lack sessions) are left out and counted."""
     rates, unmeasured = [], 0
     window = dt.timedelta(weeks=window_weeks)
     for pair in pairs:
@@ -115,7 +119,7 @@ def period_rates(
         measured = [
             (
                 pupil,
-                window_rate(weeks_of(pupil), start - window, start),
+                window_rate(weeks_of(pupil), since(start), start),
                 window_rate(weeks_of(pupil), start, start + window),
             )
             for pupil in (pair.supported, pair.comparison)

@@ -85,9 +85,9 @@ def half_terms(session: Session, schools: set[str], today: dt.date) -> dict[str,
     return {school: key for school, key in found.items() if key is not None}
 
 
-def half_term_pupils(session: Session, schools: frozenset[str] | None, today: dt.date) -> tuple[Pupils, dict[str, str]]:
-    """This half-term at each school, from the half-term counts, and which half-term that is."""
-    spans = half_terms(session, set(schools) if schools is not None else set(year_groups(session, None)), today)
+def half_term_pupils(session: Session, schools: set[str], today: dt.date) -> tuple[Pupils, dict[str, str]]:
+    """This half-term at each of the schools, from the half-term counts, and which half-term that is."""
+    spans = half_terms(session, schools, today)
     by_key: dict[str, list[str]] = defaultdict(list)
     for school, key in spans.items():
         by_key[key].append(school)
@@ -105,14 +105,31 @@ def half_term_pupils(session: Session, schools: frozenset[str] | None, today: dt
     return _columns(session, pupils.subquery()), spans
 
 
-def year_to_date_pupils(session: Session, schools: frozenset[str] | None) -> Pupils:
-    """The year so far, from the figures the risk engine publishes."""
-    pupils = select(PupilFigures.school_urn, PupilFigures.pupil_id, PupilFigures.possible.label("possible"),
-                    (PupilFigures.authorised + PupilFigures.unauthorised).label("absent")).where(
-        PupilFigures.possible >= MIN_POSSIBLE
-    )  # fmt: skip
+def year_to_date_pupils(session: Session, schools: frozenset[str] | None, today: dt.date) -> Pupils:
+    """The year so far: the figures the risk engine publishes when `today` is the latest day marked;
+    for a day in the past (a report as of a date), the weekly counts to the end of that day's week."""
+    if today >= latest_day(session, dt.date.max):
+        pupils = select(PupilFigures.school_urn, PupilFigures.pupil_id, PupilFigures.possible.label("possible"),
+                        (PupilFigures.authorised + PupilFigures.unauthorised).label("absent")).where(
+            PupilFigures.possible >= MIN_POSSIBLE
+        )  # fmt: skip
+        if schools is not None:
+            pupils = pupils.where(PupilFigures.school_urn.in_(schools))
+        return _columns(session, pupils.subquery())
+    possible = func.sum(PupilWeek.possible)
+    pupils = (
+        select(
+            PupilWeek.school_urn,
+            PupilWeek.pupil_id,
+            possible.label("possible"),
+            func.sum(PupilWeek.authorised + PupilWeek.unauthorised).label("absent"),
+        )  # fmt: skip
+        .where(PupilWeek.week_start.between(academic_year_start(today), week_of(today)))
+        .group_by(PupilWeek.school_urn, PupilWeek.pupil_id)
+        .having(possible >= MIN_POSSIBLE)
+    )
     if schools is not None:
-        pupils = pupils.where(PupilFigures.school_urn.in_(schools))
+        pupils = pupils.where(PupilWeek.school_urn.in_(schools))
     return _columns(session, pupils.subquery())
 
 
@@ -168,6 +185,13 @@ def pupil_weeks(session: Session, keys: list[Enrolment]) -> dict[Enrolment, dict
     for school, pupil, week, possible, attended in rows_with_keys(session, columns, keys, reading=reading):
         weeks[(school, pupil)][week] = WeekCounts(possible=possible, attended=attended)
     return weeks
+
+
+def latest_day(session: Session, today: dt.date) -> dt.date:
+    """The day figures are for when none is asked: today, or the last day with marks if that is earlier
+    (a holiday; or a replayed year, as in the demo)."""
+    last = session.exec(select(func.max(PupilFigures.last_date))).one()
+    return min(today, last) if last is not None else today
 
 
 def academic_year_start(day: dt.date) -> dt.date:

@@ -32,8 +32,8 @@ class SeedKpis:
 
 
 def seed_kpis(session: Session, schools: frozenset[str] | None, today: dt.date) -> SeedKpis:
-    pupils = readings.year_to_date_pupils(session, schools)
-    came = set(participants(session, schools, readings.academic_year_start(today)))
+    pupils = readings.year_to_date_pupils(session, schools, today)
+    came = set(participants(session, schools, readings.academic_year_start(today), today))
     return SeedKpis(
         as_of=today,
         supported_in_time=kpis(session, schools, today),

@@ -13,12 +13,14 @@ import datetime as dt
 from collections.abc import Iterable
 
 from sqlalchemy import Index, delete
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel, select
 
 from services.referrals.insight.weeks import SessionChange, WeekCounts, half_term_of_week, week_deltas
 from services.referrals.registers import recorded
 from shared import events
-from shared.calendar_store import school_days
+from shared.calendar_store import school_days, school_days_of
 from shared.database import rows_with_keys
 
 
@@ -28,17 +30,9 @@ class CountColumns(SQLModel):
     authorised: int = 0
     unauthorised: int = 0
 
-    def apply(self, delta: WeekCounts) -> None:
-        self.possible += delta.possible
-        self.attended += delta.attended
-        self.authorised += delta.authorised
-        self.unauthorised += delta.unauthorised
-
 
 class PupilWeek(CountColumns, table=True):
     __tablename__ = "insight_pupil_week"
-    # The borough's half-term figures read each school's weeks in a range.
-    __table_args__ = (Index("ix_insight_pupil_week_school_week", "school_urn", "week_start"),)
     school_urn: str = Field(primary_key=True)
     pupil_id: str = Field(primary_key=True)
     week_start: dt.date = Field(primary_key=True, description="The week's Monday")
@@ -85,17 +79,16 @@ def record_weeks(session: Session, changes: Iterable[SessionChange]) -> None:
     """Move each changed session between its week's counts, for the pupil (by week and by half-term)
     and for the school."""
     deltas = week_deltas(changes)
-    calendars = {school: school_days(session, school) for school in {school for school, _, _ in deltas}}
+    calendars = school_days_of(session, {school for school, _, _ in deltas})
     by_school: dict[tuple[str, dt.date], WeekCounts] = {}
     by_half_term: dict[tuple[str, str, str], WeekCounts] = {}
     for (school_urn, pupil_id, week), delta in deltas.items():
         by_school.setdefault((school_urn, week), WeekCounts()).merge(delta)
         key = (school_urn, pupil_id, half_term_of_week(calendars[school_urn], week))
         by_half_term.setdefault(key, WeekCounts()).merge(delta)
-    _apply(session, PupilWeek, (PupilWeek.school_urn, PupilWeek.pupil_id, PupilWeek.week_start), deltas)
-    _apply(session, SchoolWeek, (SchoolWeek.school_urn, SchoolWeek.week_start), by_school)
-    _apply(session, PupilHalfTerm, (PupilHalfTerm.school_urn, PupilHalfTerm.pupil_id, PupilHalfTerm.half_term),
-           by_half_term)  # fmt: skip
+    _add(session, PupilWeek, ("school_urn", "pupil_id", "week_start"), deltas)
+    _add(session, SchoolWeek, ("school_urn", "week_start"), by_school)
+    _add(session, PupilHalfTerm, ("school_urn", "pupil_id", "half_term"), by_half_term)
 
 
 def recount_half_terms(session: Session, school_urn: str) -> None:
@@ -114,16 +107,23 @@ def recount_half_terms(session: Session, school_urn: str) -> None:
     )  # fmt: skip
 
 
-def _apply(session: Session, model: type[CountColumns], columns: tuple, deltas: dict[tuple, WeekCounts]) -> None:
-    stored = {
-        tuple(getattr(row, c.key) for c in columns): row for row in rows_with_keys(session, columns, list(deltas))
-    }
-    for key, delta in deltas.items():
-        row = stored.get(key)
-        if row is None:
-            row = model(**dict(zip((c.key for c in columns), key, strict=True)))
-            session.add(row)
-        row.apply(delta)
+COUNTS = ("possible", "attended", "authorised", "unauthorised")
+
+
+def _add(session: Session, model: type[CountColumns], key: tuple[str, ...], deltas: dict[tuple, WeekCounts]) -> None:
+    """Add the deltas to their rows in one statement, creating rows as needed: an upsert that adds
+    (SQLite and PostgreSQL both have INSERT ... ON CONFLICT DO UPDATE), so nothing is read first."""
+    if not deltas:
+        return
+    table = model.__table__
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    statement = insert(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=list(key), set_={name: table.c[name] + statement.excluded[name] for name in COUNTS}
+    )
+    rows = [dict(zip(key, keys, strict=True)) | {name: getattr(delta, name) for name in COUNTS}
+            for keys, delta in deltas.items()]  # fmt: skip
+    session.execute(statement, rows)
 
 
 def record_activity(session: Session, activity: events.Activity) -> None:

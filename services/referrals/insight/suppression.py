@@ -43,10 +43,15 @@ class PublishedRow:
         return cls(group=row.group, **values)
 
 
+def is_small(count) -> bool:
+    """A count that is suppressed where figures leave the LA."""
+    return isinstance(count, int) and 0 < count < THRESHOLD
+
+
 def _primary(row: AttendanceRow) -> set[str]:
-    if 0 < row.pupils < THRESHOLD:
+    if is_small(row.pupils):
         return set(COUNTS)
-    return {name for name in COUNTS if 0 < getattr(row, name) < THRESHOLD}
+    return {name for name in COUNTS if is_small(getattr(row, name))}
 
 
 def suppress(breakdown: Breakdown) -> tuple[PublishedRow, list[PublishedRow]]:

@@ -7,10 +7,12 @@ import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from sqlmodel import Session
 
 from services.referrals.api.alerts import Urn
 from services.referrals.api.oversight import cme_entries
 from services.referrals.audit import audit
+from services.referrals.insight import readings
 from services.referrals.insight.evaluation import evaluate
 from services.referrals.web.borough_views import DIMENSION_TITLES, borough_page
 from services.referrals.web.pages import SignedInDep, committed, staff_page
@@ -21,8 +23,8 @@ from shared.time import school_today
 router = APIRouter(include_in_schema=False)
 
 
-def _as_of(as_of: dt.date | None) -> dt.date:
-    return as_of or school_today(utcnow())
+def _as_of(session: Session, as_of: dt.date | None) -> dt.date:
+    return as_of or readings.latest_day(session, school_today(utcnow()))
 
 
 @router.get("/borough")
@@ -36,7 +38,7 @@ def borough(
 ):
     signed.scope.require(signed.scope.borough, "see the borough's pages")
     schools = frozenset({school_urn}) if school_urn else None
-    page = borough_page(session, schools, _as_of(as_of), suppressed, request.app.state.insight_views)
+    page = borough_page(session, schools, _as_of(session, as_of), suppressed, request.app.state.insight_views)
     audit(session, signed.scope, "view_borough", detail=f"school={school_urn or 'all'}")
     return committed(session, staff_page("borough.html", signed, page=page, active="borough", titles=DIMENSION_TITLES,
                                      school_urn=school_urn))  # fmt: skip
@@ -47,7 +49,7 @@ def impact(
     request: Request, session: SessionDep, signed: SignedInDep, as_of: Annotated[dt.date | None, Query()] = None
 ):
     signed.scope.require(signed.scope.borough, "see the borough's pages")
-    day = _as_of(as_of)
+    day = _as_of(session, as_of)
     evaluation = request.app.state.insight_views.get(("impact", None, day), lambda: evaluate(session, None, day))
     audit(session, signed.scope, "view_impact")
     return committed(session, staff_page("impact.html", signed, evaluation=evaluation, active="impact"))

@@ -26,6 +26,11 @@ class ReportKind(enum.StrEnum):
     MID_YEAR = "mid-year"
     END_OF_YEAR = "end-of-year"
 
+    @classmethod
+    def for_day(cls, day: dt.date) -> ReportKind:
+        """The report a day calls for: the review until Easter, the evaluation in the summer term."""
+        return cls.END_OF_YEAR if 4 <= day.month <= 8 else cls.MID_YEAR
+
     @property
     def title(self) -> str:
         return {"mid-year": "Mid-year review", "end-of-year": "End-of-year impact evaluation"}[self.value]

@@ -9,7 +9,7 @@ from starlette.responses import HTMLResponse
 
 from services.referrals.casework.catalogue import Stage, catalogue
 from services.referrals.insight.figures import GROUPS
-from services.referrals.insight.suppression import THRESHOLD as SUPPRESSION_THRESHOLD
+from services.referrals.insight.suppression import is_small
 from shared.alert_titles import RULES, title
 from shared.time import SCHOOL_TIMEZONE
 
@@ -56,11 +56,6 @@ def environment() -> Environment:
         ),
     )
     return env
-
-
-def is_small(count) -> bool:
-    """A count that is suppressed where figures leave the LA (insight/suppression.py)."""
-    return isinstance(count, int) and 0 < count < SUPPRESSION_THRESHOLD
 
 
 def selected(items: list[dict], value) -> list[dict]:

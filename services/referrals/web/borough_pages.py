@@ -40,8 +40,9 @@ def borough(
     schools = frozenset({school_urn}) if school_urn else None
     page = borough_page(session, schools, _as_of(session, as_of), suppressed, request.app.state.insight_views)
     audit(session, signed.scope, "view_borough", detail=f"school={school_urn or 'all'}")
-    return committed(session, staff_page("borough.html", signed, page=page, active="borough", titles=DIMENSION_TITLES,
-                                     school_urn=school_urn))  # fmt: skip
+    page = staff_page("borough.html", signed, page=page, active="borough", titles=DIMENSION_TITLES,
+                      school_urn=school_urn)  # fmt: skip
+    return committed(session, page)
 
 
 @router.get("/borough/impact")

@@ -162,7 +162,7 @@ def caseload_page(
     view = views.caseload_view(session, signed.scope, filters)
     audit(session, signed.scope, "view_caseload", pupil_ids=(row.pupil_id for row, _ in view.rows))
     page = staff_page("caseload.html", signed, view=view, filters=filters, stages=list(Stage),
-                 catalogue=catalogue().interventions)  # fmt: skip
+                      catalogue=catalogue().interventions)  # fmt: skip
     return committed(session, page)
 
 
@@ -185,7 +185,7 @@ def _open_pupil(session: Session, signed: sessions.SignedIn, record: Alert | Cas
                   pupil_id=record.pupil_id)  # fmt: skip
             session.commit()
         return staff_page("message.html", signed, 404, title="Page not found",
-                     message=f"There is no such {what} in your schools.")  # fmt: skip
+                          message=f"There is no such {what} in your schools.")  # fmt: skip
     return RedirectResponse(f"/pupils/{quote(record.school_urn)}/{quote(record.pupil_id)}", status_code=303)
 
 
@@ -199,10 +199,10 @@ def pupil_page(
         audit(session, signed.scope, "view_pupil", outcome="refused", school_urn=school_urn, pupil_id=pupil_id)
         session.commit()
         return staff_page("message.html", signed, 404, title="Page not found",
-                     message="There is no such pupil in your schools.")  # fmt: skip
+                          message="There is no such pupil in your schools.")  # fmt: skip
     audit(session, signed.scope, "view_pupil", school_urn=school_urn, pupil_id=pupil_id)
     page = staff_page("pupil.html", signed, view=view, notice=notice, error=error, stages=list(Stage),
-                 outcomes=list(CaseOutcome), judgements=list(Judgement))  # fmt: skip
+                      outcomes=list(CaseOutcome), judgements=list(Judgement))  # fmt: skip
     return committed(session, page)
 
 

@@ -25,7 +25,7 @@ test: install ## Lint, then every test (unit, contract, integration); exit 5 (no
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest; rc=$$?; if [ $$rc -eq 5 ]; then exit 0; else exit $$rc; fi
 
-test-fast: install ## Lint, then the unit, service and browser tests (no broker; under two minutes)
+test-fast: install ## Lint, then the unit, service and browser tests (no broker; about three minutes)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -m "not integration"

@@ -7,7 +7,6 @@ python -m bench.casework [--pupils 25000] [--requests 300] [--databases sqlite p
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gc
 import random
@@ -16,7 +15,7 @@ import time
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from bench.harness import per_database, percentile, record
+from bench.harness import borough_arguments, per_database, percentile, record
 from services.referrals.app import create_app, open_database
 from services.referrals.casework.models import Alert, Case, Provider, Referral, TimelineEntry
 from services.referrals.consumer import handle_event
@@ -150,11 +149,7 @@ def _one_alert(engine) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pupils", type=int, default=25_000)
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--databases", nargs="*", default=["sqlite", "postgresql"])
-    args = parser.parse_args(argv)
+    args = borough_arguments(__doc__, argv, requests=300)
     figures = {"pupils": args.pupils, "schools": len(SCHOOLS), "requests": args.requests}
     figures |= per_database(args.databases, lambda url: measure(url, args.pupils, args.requests))
     figures["targets"] = {"caseload_400_p99_ms": "< 100"}

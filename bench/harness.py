@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -54,6 +55,16 @@ def _healthy(url: str, process: subprocess.Popen) -> bool:
         return httpx.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def borough_arguments(description: str, argv: list[str] | None, requests: int) -> argparse.Namespace:
+    """The options of the benchmarks over a borough's data in a database: its size, the requests timed,
+    which databases."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pupils", type=int, default=25_000)
+    parser.add_argument("--requests", type=int, default=requests)
+    parser.add_argument("--databases", nargs="*", default=["sqlite", "postgresql"])
+    return parser.parse_args(argv)
 
 
 def per_database(kinds: list[str], measure: Callable[[str], dict]) -> dict:

@@ -7,7 +7,6 @@ python -m bench.insight [--pupils 25000] [--requests 100] [--databases sqlite po
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import random
 import tempfile
@@ -20,7 +19,7 @@ from sqlalchemy import insert, update
 from sqlmodel import Session, select
 
 from bench.casework import SCHOOLS, seed, timed
-from bench.harness import per_database, percentile, record
+from bench.harness import borough_arguments, per_database, percentile, record
 from services.referrals.app import create_app, open_database
 from services.referrals.casework.models import Referral
 from services.referrals.insight.store import ActivityAttendanceRow, PupilWeek, SchoolWeek, recount_half_terms
@@ -130,11 +129,7 @@ def measure(url: str, pupils: int, requests: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pupils", type=int, default=25_000)
-    parser.add_argument("--requests", type=int, default=100)
-    parser.add_argument("--databases", nargs="*", default=["sqlite", "postgresql"])
-    args = parser.parse_args(argv)
+    args = borough_arguments(__doc__, argv, requests=100)
     figures = {"pupils": args.pupils, "schools": len(SCHOOLS), "as_of": AS_OF.isoformat(), "requests": args.requests}
     figures |= per_database(args.databases, lambda url: measure(url, args.pupils, args.requests))
     figures["targets"] = {"borough_p99_ms": "< 300", "mid_year_report_s": "< 60"}

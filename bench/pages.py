@@ -7,7 +7,6 @@ python -m bench.pages [--pupils 25000] [--requests 200] [--databases sqlite post
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import gc
 import random
@@ -17,7 +16,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from bench.casework import BUSY_SCHOOL, seed, timed
-from bench.harness import per_database, percentile, record
+from bench.harness import borough_arguments, per_database, percentile, record
 from services.referrals.app import create_app, open_database
 from services.referrals.casework.models import Case
 from services.referrals.consumer import handle_events
@@ -101,11 +100,7 @@ def measure(url: str, pupils: int, requests: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--pupils", type=int, default=25_000)
-    parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--databases", nargs="*", default=["sqlite", "postgresql"])
-    args = parser.parse_args(argv)
+    args = borough_arguments(__doc__, argv, requests=200)
     figures = {"pupils": args.pupils, "open_cases_at_the_school": 400, "requests": args.requests}
     figures |= per_database(args.databases, lambda url: measure(url, args.pupils, args.requests))
     figures["targets"] = {"each_page_p99_ms": "< 200"}

@@ -6,6 +6,9 @@ import datetime as dt
 
 import pytest
 
+from services.referrals.insight.evaluation import ImpactEvaluation, ImpactRow
+from services.referrals.insight.impact import Estimate
+from services.referrals.insight.recent import Recent
 from services.referrals.staff import Role
 from shared.events import SchoolCalendar, Term
 from tests.factories import SCHOOL_A, SCHOOL_B, activity, attendance, came_to, context, mark
@@ -152,3 +155,27 @@ def test_a_day_before_the_last_one_marked_counts_the_year_from_the_weekly_counts
     # Only a1 and a2 have marks: a1 missed 4 of 20 sessions, a2 2 of 22 (the N marks in October).
     assert (year["pupils"], year["persistent"]) == (2, 1)
     assert year["attendance_rate"] == pytest.approx(1 - 6 / 42, abs=1e-4)
+
+
+def test_a_view_is_reused_for_a_minute_and_says_when_it_was_counted(borough):
+    client, engine = borough
+    first = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/borough").json()
+    consume(engine, attendance("b4", SCHOOL_B, absent=30), context("b4", SCHOOL_B, year_group=7))
+    again = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/borough").json()
+    assert again["counted_at"] == first["counted_at"] and again["year_to_date"]["total"]["pupils"] == 9
+    client.app.state.insight_views = Recent(0)  # as after the minute
+    fresh = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/borough").json()
+    assert fresh["year_to_date"]["total"]["pupils"] == 10
+
+
+def test_a_school_sees_no_impact_row_of_fewer_than_five_pairs(borough):
+    client, _ = borough
+    estimate = Estimate(0.02, -0.01, 0.05, 0.2, 6, 6, 0.9, 0.93, 0.9, 0.91)
+    rows = [ImpactRow("Mentoring", "all", "All", estimate, 6), ImpactRow("Mentoring", "group", "looked_after", None, 2)]
+    evaluation = ImpactEvaluation(AS_OF, 6, rows, {"Mentoring": 6}, {"Mentoring": 0}, {"Mentoring": 0})
+    for schools in (frozenset({SCHOOL_A}), None):
+        client.app.state.insight_views.get(("impact", schools, AS_OF), lambda: evaluation)
+    school = get(borough, Role.SCHOOL_STAFF, "/v1/insight/impact", SCHOOL_A).json()
+    assert [(row["by"], row["pairs"]) for row in school["rows"]] == [("all", 6)]
+    la = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/impact").json()
+    assert [(row["by"], row["pairs"]) for row in la["rows"]] == [("all", 6), ("group", 2)]

@@ -4,6 +4,8 @@ half-term, each breakdown as it may be shown to whoever asked, beside the nation
 from __future__ import annotations
 
 import datetime as dt
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -71,7 +73,25 @@ def recent_borough_view(
     return recent.get(key, lambda: borough_view(session, schools, today, suppressed))
 
 
+@contextmanager
+def collector_paused():
+    """Counting a borough makes a few hundred thousand short-lived tuples and no reference cycles, so the
+    cyclic garbage collector would only walk the whole heap over and over meanwhile (a third of the time)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def borough_view(session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool) -> BoroughView:
+    with collector_paused():
+        return _counted(session, schools, today, suppressed)
+
+
+def _counted(session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool) -> BoroughView:
     years_on_roll = readings.year_groups(session, schools)
     year = borough_figures(readings.year_to_date_pupils(session, schools, today))
     half_term, spans = readings.half_term_pupils(session, set(schools or years_on_roll), today)

@@ -157,10 +157,11 @@ def pupils_figures(pupils: Iterable[PupilPeriod]) -> BoroughFigures:
 
 
 def _sums_by_label(labels: list[str], measures: np.ndarray) -> list[AttendanceRow]:
-    codes: dict[str, int] = {}
-    index = np.fromiter((codes.setdefault(label, len(codes)) for label in labels), dtype=np.int64, count=len(labels))
-    sums = [np.bincount(index, weights=measure, minlength=len(codes)) for measure in measures]
-    rows = [AttendanceRow(label, *(int(s[i]) for s in sums)) for label, i in codes.items()]
+    if not labels:
+        return []
+    names, index = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
+    sums = [np.bincount(index, weights=measure, minlength=len(names)) for measure in measures]
+    rows = [AttendanceRow(str(name), *(int(s[i]) for s in sums)) for i, name in enumerate(names)]
     return sorted(rows, key=lambda row: _natural(row.group))
 
 

@@ -16,7 +16,7 @@ from services.referrals.insight.store import PupilHalfTerm, PupilWeek, SchoolWee
 from services.referrals.insight.weeks import WeekCounts, week_of
 from services.referrals.pupils import PupilContextRow, PupilFigures
 from shared.calendar import SchoolDays, academic_year_of
-from shared.calendar_store import school_days
+from shared.calendar_store import school_days_of
 from shared.database import rows_with_keys
 
 Enrolment = tuple[str, str]  # school, pupil
@@ -81,7 +81,7 @@ def current_half_term(days: SchoolDays, today: dt.date) -> str | None:
 
 def half_terms(session: Session, schools: set[str], today: dt.date) -> dict[str, str]:
     """Each school's current half-term."""
-    found = {school: current_half_term(school_days(session, school), today) for school in sorted(schools)}
+    found = {school: current_half_term(days, today) for school, days in school_days_of(session, schools).items()}
     return {school: key for school, key in found.items() if key is not None}
 
 
@@ -152,17 +152,18 @@ def _columns(session: Session, pupils) -> Pupils:
         .outerjoin(context, and_(context.school_urn == pupils.c.school_urn, context.pupil_id == pupils.c.pupil_id))
     )
     rows = session.execute(query).all()
-    decoded: dict[str | None, frozenset[str]] = {None: frozenset()}
-    for text in {row[4] for row in rows} - {None}:
-        decoded[text] = groups_of(json.loads(text))
+    if not rows:
+        return Pupils([], [], [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
+    schools, pupil_ids, years, areas, texts, possible, absent = zip(*rows, strict=True)
+    decoded = {text: groups_of(json.loads(text)) if text is not None else frozenset() for text in set(texts)}
     return Pupils(
-        school_urn=[row[0] for row in rows],
-        pupil_id=[row[1] for row in rows],
-        year_group=[row[2] for row in rows],
-        area_code=[row[3] for row in rows],
-        groups=[decoded[row[4]] for row in rows],
-        possible=np.fromiter((row[5] for row in rows), dtype=np.int64, count=len(rows)),
-        absent=np.fromiter((row[6] for row in rows), dtype=np.int64, count=len(rows)),
+        school_urn=schools,
+        pupil_id=pupil_ids,
+        year_group=years,
+        area_code=areas,
+        groups=[decoded[text] for text in texts],
+        possible=np.array(possible, dtype=np.int64),
+        absent=np.array(absent, dtype=np.int64),
     )
 
 

@@ -17,8 +17,8 @@ from services.referrals.audit import audit
 from services.referrals.auth import Scope, ScopeDep
 from services.referrals.insight import readings
 from services.referrals.insight.borough import recent_borough_view
-from services.referrals.insight.evaluation import evaluate
-from services.referrals.insight.seed_kpis import seed_kpis
+from services.referrals.insight.evaluation import recent_evaluation
+from services.referrals.insight.seed_kpis import recent_seed_kpis
 from services.referrals.insight.suppression import is_small
 from services.referrals.insight.trends import trend
 from shared.database import SessionDep
@@ -90,19 +90,14 @@ def trends(session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict
 )
 def kpis(request: Request, session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
     seen = insight_scope(session, scope, query)
-    return _answer(session, scope, "kpis", seen, _recent(request, "kpis", seen, seed_kpis, session))
+    figures = recent_seed_kpis(request.app.state.insight_views, session, seen.schools, seen.as_of)
+    return _answer(session, scope, "kpis", seen, figures)
 
 
 @router.get("/impact", summary="Each intervention's effect on attendance against matched pupils, with caveats")
 def impact(request: Request, session: SessionDep, scope: ScopeDep, query: InsightQueryDep) -> dict:
     seen = insight_scope(session, scope, query)
-    evaluation = _recent(request, "impact", seen, evaluate, session)
+    evaluation = recent_evaluation(request.app.state.insight_views, session, seen.schools, seen.as_of)
     if seen.suppressed:  # a group of fewer than 5 pairs gives no estimate, and its count is a small number
         evaluation = dataclasses.replace(evaluation, rows=[row for row in evaluation.rows if not is_small(row.pairs)])
     return _answer(session, scope, "impact", seen, evaluation)
-
-
-def _recent(request: Request, what: str, seen: InsightScope, count, session: Session):
-    """`count(session, schools, as_of)`, reused for a minute like the borough view."""
-    key = (what, seen.schools, seen.as_of)
-    return request.app.state.insight_views.get(key, lambda: count(session, seen.schools, seen.as_of))

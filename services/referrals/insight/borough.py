@@ -69,7 +69,7 @@ def recent_borough_view(
     recent: Recent[BoroughView], session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool
 ) -> BoroughView:
     """The borough view, counted again only when the last one for the same question is not recent."""
-    key = (schools, today, suppressed)
+    key = ("borough", schools, today, suppressed)
     return recent.get(key, lambda: borough_view(session, schools, today, suppressed))
 
 

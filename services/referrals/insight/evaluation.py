@@ -15,6 +15,7 @@ from services.referrals.casework.models import Case, Referral
 from services.referrals.insight import readings
 from services.referrals.insight.impact import Candidate, Estimate, Pair, difference_in_differences, match, period_rates
 from services.referrals.insight.impact import window_rate as rate_between
+from services.referrals.insight.recent import Recent
 from services.referrals.insight.store import ActivityAttendanceRow
 from services.referrals.insight.weeks import week_of
 from shared.database import as_utc
@@ -143,6 +144,13 @@ def before_from(start: dt.date) -> dt.date:
     """ "Before" is the school year up to the start, and at least the six weeks before it: a pupil's long
     run is what a short bad spell regresses to, so both the match and the change are measured from it."""
     return min(readings.academic_year_start(start), start - dt.timedelta(weeks=WINDOW_WEEKS))
+
+
+def recent_evaluation(
+    recent: Recent, session: Session, schools: frozenset[str] | None, today: dt.date
+) -> ImpactEvaluation:
+    """The evaluation, run again only when the last one for the same question is not recent."""
+    return recent.get(("impact", schools, today), lambda: evaluate(session, schools, today))
 
 
 def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -> ImpactEvaluation:

@@ -41,21 +41,22 @@ class PupilFacts:
 
 
 def facts(session: Session, schools: frozenset[str] | None) -> dict[Enrolment, PupilFacts]:
-    """Each enrolment's year group, area and groups. Read as plain columns, and the characteristics as
-    their stored text, decoded once for each distinct combination: a borough has 25,000 pupils but only
-    a few dozen combinations."""
+    """Each enrolment's year group, area and groups, read as plain columns (the characteristics as their
+    stored text: a borough has 25,000 pupils but only a few dozen combinations)."""
     text = cast(PupilContextRow.characteristics, String)
     query = select(PupilContextRow.school_urn, PupilContextRow.pupil_id, PupilContextRow.year_group,
                    PupilContextRow.area_code, text)  # fmt: skip
     if schools is not None:
         query = query.where(PupilContextRow.school_urn.in_(schools))
-    groups: dict[str, frozenset[str]] = {}
-    known = {}
-    for school, pupil, year, area, characteristics in session.exec(query):
-        if characteristics not in groups:
-            groups[characteristics] = groups_of(json.loads(characteristics))
-        known[(school, pupil)] = PupilFacts(year, area, groups[characteristics])
-    return known
+    rows = session.exec(query).all()
+    decoded = _decoded({row[4] for row in rows})
+    return {(school, pupil): PupilFacts(year, area, decoded[text]) for school, pupil, year, area, text in rows}
+
+
+def _decoded(texts: set[str | None]) -> dict[str | None, frozenset[str]]:
+    """Stored characteristics text -> reporting groups, each distinct text decoded once (a pupil with no
+    context has none)."""
+    return {text: groups_of(json.loads(text)) if text is not None else frozenset() for text in texts}
 
 
 def year_groups(session: Session, schools: frozenset[str] | None) -> dict[str, set[int]]:
@@ -155,7 +156,7 @@ def _columns(session: Session, pupils) -> Pupils:
     if not rows:
         return Pupils([], [], [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
     schools, pupil_ids, years, areas, texts, possible, absent = zip(*rows, strict=True)
-    decoded = {text: groups_of(json.loads(text)) if text is not None else frozenset() for text in set(texts)}
+    decoded = _decoded(set(texts))
     return Pupils(
         school_urn=schools,
         pupil_id=pupil_ids,

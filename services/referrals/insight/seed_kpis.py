@@ -18,6 +18,7 @@ from services.referrals.insight.participation import (
     compare_attendance,
     participation,
 )
+from services.referrals.insight.recent import Recent
 
 DECLINE_RULES = frozenset({"attendance_decline", "strong_attendance_decline"})
 
@@ -29,6 +30,11 @@ class SeedKpis:
     decline_supported_in_time: Kpis  # 3.3 for the pupils the decline signals flagged
     participation: list[ParticipationRate]  # 1.5 and 3.9
     attendance_of_participants: AttendanceComparison  # 3.9, descriptive
+
+
+def recent_seed_kpis(recent: Recent, session: Session, schools: frozenset[str] | None, today: dt.date) -> SeedKpis:
+    """The KPIs, counted again only when the last ones for the same question are not recent."""
+    return recent.get(("kpis", schools, today), lambda: seed_kpis(session, schools, today))
 
 
 def seed_kpis(session: Session, schools: frozenset[str] | None, today: dt.date) -> SeedKpis:

@@ -13,7 +13,7 @@ from services.referrals.api.alerts import Urn
 from services.referrals.api.oversight import cme_entries
 from services.referrals.audit import audit
 from services.referrals.insight import readings
-from services.referrals.insight.evaluation import evaluate
+from services.referrals.insight.evaluation import recent_evaluation
 from services.referrals.web.borough_views import DIMENSION_TITLES, borough_page
 from services.referrals.web.pages import SignedInDep, committed, staff_page
 from shared.database import SessionDep
@@ -38,7 +38,7 @@ def borough(
 ):
     signed.scope.require(signed.scope.borough, "see the borough's pages")
     schools = frozenset({school_urn}) if school_urn else None
-    page = borough_page(session, schools, _as_of(session, as_of), suppressed, request.app.state.insight_views)
+    page = borough_page(request.app.state.insight_views, session, schools, _as_of(session, as_of), suppressed)
     audit(session, signed.scope, "view_borough", detail=f"school={school_urn or 'all'}")
     page = staff_page("borough.html", signed, page=page, active="borough", titles=DIMENSION_TITLES,
                       school_urn=school_urn)  # fmt: skip
@@ -51,7 +51,7 @@ def impact(
 ):
     signed.scope.require(signed.scope.borough, "see the borough's pages")
     day = _as_of(session, as_of)
-    evaluation = request.app.state.insight_views.get(("impact", None, day), lambda: evaluate(session, None, day))
+    evaluation = recent_evaluation(request.app.state.insight_views, session, None, day)
     audit(session, signed.scope, "view_impact")
     return committed(session, staff_page("impact.html", signed, evaluation=evaluation, active="impact"))
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 from sqlmodel import Session
 
-from services.referrals.insight.borough import BoroughView, borough_view, recent_borough_view
+from services.referrals.insight.borough import BoroughView, recent_borough_view
 from services.referrals.insight.recent import Recent
-from services.referrals.insight.seed_kpis import SeedKpis, seed_kpis
+from services.referrals.insight.seed_kpis import SeedKpis, recent_seed_kpis
 from services.referrals.insight.trends import Trend, trend
 from services.referrals.web.register_view import weekly_chart
 
@@ -31,18 +31,14 @@ class BoroughPage:
 
 
 def borough_page(
-    session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool, recent: Recent | None = None
+    recent: Recent, session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool
 ) -> BoroughPage:
-    """The borough page's figures; `recent` reuses a view counted a moment ago (reports count afresh)."""
+    """The borough page's figures; `recent` reuses a view counted a moment ago (a report's is Recent(0))."""
     weekly = trend(session, schools, today)
     chart = weekly_chart(
         [(point.week_start, point.this_year) for point in weekly.points],
         weekly.national_attendance,
         previous=[point.last_year for point in weekly.points],
     )
-    if recent is None:
-        return BoroughPage(borough_view(session, schools, today, suppressed), weekly, chart,
-                           seed_kpis(session, schools, today))  # fmt: skip
     view = recent_borough_view(recent, session, schools, today, suppressed)
-    kpis = recent.get(("kpis", schools, today), lambda: seed_kpis(session, schools, today))
-    return BoroughPage(view, weekly, chart, kpis)
+    return BoroughPage(view, weekly, chart, recent_seed_kpis(recent, session, schools, today))

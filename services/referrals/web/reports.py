@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlmodel import Session
 
 from services.referrals.insight.evaluation import ImpactEvaluation, evaluate
+from services.referrals.insight.recent import Recent
 from services.referrals.web.borough_views import DIMENSION_TITLES, BoroughPage, borough_page
 from services.referrals.web.templating import environment
 
@@ -46,7 +47,7 @@ class Report:
 
 def build(session: Session, kind: ReportKind, school_urn: str | None, as_of: dt.date) -> Report:
     schools = frozenset({school_urn}) if school_urn else None
-    return Report(kind, school_urn, borough_page(session, schools, as_of, suppressed=True),
+    return Report(kind, school_urn, borough_page(Recent(0), session, schools, as_of, suppressed=True),
                   evaluate(session, schools, as_of))  # fmt: skip
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 
-from infra.local.broker import EmbeddedBroker
+from infra.local import broker
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
 from infra.local.scratch_postgres import PostgresUnavailable, scratch_database
@@ -26,10 +26,12 @@ RESULTS = Path(__file__).with_name("results")
 
 
 @contextmanager
-def embedded_broker():
+def embedded_broker(engine: str = "tansu"):
+    """A fresh broker for one benchmark: Tansu in memory, or Apache Kafka on a log in a scratch folder."""
     with tempfile.TemporaryDirectory() as data:
         kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
-        with EmbeddedBroker(kafka, EmbeddedBrokerSettings(storage="memory"), Path(data)):
+        embedded = EmbeddedBrokerSettings(engine=engine, storage="memory", kafka_controller_port=free_port())
+        with broker.embedded_broker(kafka, embedded, Path(data)):
             yield kafka, Path(data)
 
 

@@ -76,7 +76,7 @@ def create_topics(settings: KafkaSettings, registry: Iterable[Topic] = REGISTRY)
                 name=topic.name,
                 num_partitions=topic.partition_count(settings.pupil_partitions),
                 replication_factor=1,
-                topic_configs={"cleanup.policy": "compact"} if topic.compacted else {},
+                topic_configs=topic.broker_configs(),
             )
             for topic in registry
             if topic.name not in existing

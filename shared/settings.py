@@ -31,16 +31,24 @@ class KafkaSettings(BaseSettings):
 
 
 class EmbeddedBrokerSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="EMBEDDED_BROKER_")
+    model_config = SettingsConfigDict(env_prefix="EMBEDDED_BROKER_", populate_by_name=True)
 
+    engine: Literal["tansu", "kafka"] = Field(
+        "tansu",
+        validation_alias="EMBEDDED_BROKER",
+        description="tansu: the Kafka-protocol broker from a Python wheel. "
+        "kafka: Apache Kafka, assembled from Maven Central (needs Java 17 and Maven).",
+    )
     storage: Literal["memory", "s3"] = Field(
         "memory",
-        description="memory: fast, everything gone at stop. s3: durable on a local SeaweedFS under the data folder.",
+        description="Tansu only. memory: fast, everything gone at stop. s3: durable on a local SeaweedFS under the "
+        "data folder. Apache Kafka always keeps its log on disk under the data folder.",
     )
     s3_port: int = Field(18333, description="SeaweedFS S3 port (s3 storage only)")
     seaweed_master_port: int = Field(19333, description="SeaweedFS master port (s3 storage only)")
     seaweed_volume_port: int = Field(18080, description="SeaweedFS volume port (s3 storage only)")
     seaweed_filer_port: int = Field(18888, description="SeaweedFS filer port (s3 storage only)")
+    kafka_controller_port: int = Field(19093, description="Apache Kafka's KRaft controller port (kafka only)")
     ready_timeout_s: float = Field(60.0, description="How long to wait for the broker to accept connections")
 
 

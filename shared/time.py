@@ -10,3 +10,8 @@ SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
 
 def school_today(now: dt.datetime) -> dt.date:
     return now.astimezone(SCHOOL_TIMEZONE).date()
+
+
+def school_now(now: dt.datetime) -> dt.datetime:
+    """The time on a school's clock: a register's deadline is in school time."""
+    return now.astimezone(SCHOOL_TIMEZONE)

@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 from shared import events
 
+DAY_MS = 86_400_000
+# Event streams keep a school year and a term, so last year's marks stay replayable while this
+# year's arrive; a borough with a shorter schedule lowers it before creating the topics.
+EVENT_RETENTION_DAYS = 400
+# Dead letters wait for an operator to read and replay them, then expire.
+DEAD_LETTER_RETENTION_DAYS = 90
+
 
 @dataclass(frozen=True)
 class Topic:
@@ -16,6 +23,13 @@ class Topic:
     compacted: bool = False
     pupil_scoped: bool = True
     partitions: int | None = None  # None: the shared pupil partition count (co-partitioning)
+    retention_days: int = EVENT_RETENTION_DAYS  # event streams only: a compacted topic keeps each key's latest
+
+    def broker_configs(self) -> dict[str, str]:
+        """The topic's configuration on the broker: compaction, or deletion after its retention."""
+        if self.compacted:
+            return {"cleanup.policy": "compact"}
+        return {"cleanup.policy": "delete", "retention.ms": str(self.retention_days * DAY_MS)}
 
     def key_of(self, event: events.Event) -> bytes:
         return "|".join(str(getattr(event, name)) for name in self.key_fields).encode()
@@ -71,6 +85,7 @@ def dead_letter_topic(service: str) -> Topic:
         writer=service,
         pupil_scoped=False,
         partitions=1,
+        retention_days=DEAD_LETTER_RETENTION_DAYS,
     )
 
 

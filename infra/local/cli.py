@@ -16,7 +16,7 @@ from honcho.manager import Manager
 from honcho.printer import Printer
 from sqlmodel import Session, select
 
-from infra.local.broker import BrokerFailed, EmbeddedBroker
+from infra.local.broker import BrokerFailed, embedded_broker
 from infra.local.digest_preview import write_preview
 from infra.local.processes import PORTS, mailbox_command, service_commands, service_env
 from infra.local.screenshots import capture, capture_borough, capture_html
@@ -128,7 +128,7 @@ def run(
     data_dir.mkdir(parents=True, exist_ok=True)
     kafka = kafka_settings()
     external = "KAFKA_BOOTSTRAP_SERVERS" in os.environ
-    broker = None if external else EmbeddedBroker(kafka, EmbeddedBrokerSettings(), data_dir)
+    broker = None if external else embedded_broker(kafka, EmbeddedBrokerSettings(), data_dir)
     urls = {name: f"http://127.0.0.1:{os.environ.get(setting, default)}" for name, (setting, default) in PORTS.items()}
     try:
         if broker is not None:
@@ -241,7 +241,7 @@ def broker() -> None:
     """Run only the embedded broker (with topics created) until Ctrl-C."""
     configure_logging("ews")
     data_dir = data_settings().data_dir
-    with EmbeddedBroker(kafka_settings(), EmbeddedBrokerSettings(), data_dir):
+    with embedded_broker(kafka_settings(), EmbeddedBrokerSettings(), data_dir):
         typer.echo(f"broker on {kafka_settings().bootstrap_servers}; Ctrl-C stops it")
         with contextlib.suppress(KeyboardInterrupt):
             signal.pause()

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from services.referrals.app import create_app, open_database
 from services.referrals.insight import readings
+from services.referrals.reconciliation.readings import reconciliation_of
 from services.referrals.settings import Settings, get_settings
 from services.referrals.staff import DEFAULT_VALID_DAYS, Role, add_staff, list_staff, revoke_staff
 from services.referrals.web import reports
@@ -20,7 +21,7 @@ from services.referrals.web.sessions import sign_in_url
 from shared.events import utcnow
 from shared.logging import configure_logging
 from shared.settings import kafka_settings
-from shared.time import school_today
+from shared.time import school_now, school_today
 
 cli = typer.Typer(help="Referrals: cases, alerts and staff access.", no_args_is_help=True)
 
@@ -117,6 +118,33 @@ def report(
         for school in schools or [None]:
             for path in reports.write(reports.build(session, kind, school, day), out, pdf=pdf):
                 typer.echo(path)
+
+
+@cli.command()
+def registers(
+    date: Annotated[str | None, typer.Option(help="The day (YYYY-MM-DD; default today, school time)")] = None,
+    school_urn: Annotated[str | None, typer.Option(help="One school; default every school")] = None,
+) -> None:
+    """Daily reconciliation: each school-session with a pupil on roll unmarked, and which are overdue."""
+    now = school_now(utcnow())
+    try:
+        day = dt.date.fromisoformat(date) if date else now.date()
+    except ValueError as error:
+        raise typer.BadParameter(f"{date!r} is not a date (YYYY-MM-DD)", param_hint="--date") from error
+    with Session(_database()) as session:
+        result = reconciliation_of(
+            session,
+            day,
+            now=now,
+            deadlines=Settings().register_deadlines,
+            schools=frozenset({school_urn}) if school_urn else None,
+        )
+    typer.echo(f"{result.date}: {len(result.sessions)} school-sessions, {len(result.gaps)} with pupils unmarked, "
+               f"{len(result.overdue)} overdue")  # fmt: skip
+    for school in result.gaps:
+        late = "  OVERDUE" if (school.school_urn, school.session) in result.overdue else ""
+        typer.echo(f"{school.school_urn} {school.session}: {school.marked}/{school.on_roll} marked{late}")
+    raise typer.Exit(1 if result.overdue else 0)
 
 
 @cli.command()

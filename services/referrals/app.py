@@ -11,11 +11,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from services.referrals import metrics
-from services.referrals.api import alerts, cases, insight, oversight, providers, referrals
+from services.referrals.api import alerts, cases, insight, oversight, providers, referrals, registers
 from services.referrals.casework.measures import kpis
 from services.referrals.consumer import handle_event, handle_events
 from services.referrals.insight.recent import Recent
 from services.referrals.outbox import OutboxPublisher
+from services.referrals.reconciliation.gaps import RegisterDeadlines
+from services.referrals.reconciliation.readings import reconciliation_of
 from services.referrals.schema import MIGRATIONS
 from services.referrals.settings import Settings
 from services.referrals.web import borough_pages, pages
@@ -31,6 +33,7 @@ from shared.ops import add_operations_routes, settle_after_startup
 from shared.periodic import Every
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
+from shared.time import school_now
 
 STATIC = Path(__file__).parent / "web" / "static"
 CONSUMED = (
@@ -55,6 +58,12 @@ def open_database(settings: Settings) -> Engine:
 def refresh_kpi_metrics(engine: Engine) -> None:
     with Session(engine) as session:
         metrics.refresh_kpis(kpis(session, None, utcnow().date()))
+
+
+def refresh_register_metrics(engine: Engine, deadlines: RegisterDeadlines) -> None:
+    now = school_now(utcnow())
+    with Session(engine) as session:
+        metrics.refresh_registers(reconciliation_of(session, now.date(), now=now, deadlines=deadlines))
 
 
 def make_handlers(engine: Engine):
@@ -95,14 +104,19 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
         outbox = OutboxPublisher(engine, kafka)
         loop = consumer_loop(engine, settings, kafka, outbox)
         kpi_metrics = Every(60.0, lambda: refresh_kpi_metrics(engine), name="kpi-metrics")
+        register_metrics = Every(
+            60.0, lambda: refresh_register_metrics(engine, settings.register_deadlines), name="register-metrics"
+        )
         app.state.engine, app.state.consumer = engine, loop
         if settings.consumer_enabled:
             loop.start()
             kpi_metrics.start()
+            register_metrics.start()
         settle_after_startup()
         yield
         loop.stop()
         kpi_metrics.stop()
+        register_metrics.stop()
         if settings.consumer_enabled:
             loop.join(timeout=10)
         outbox.close()
@@ -111,7 +125,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
     app = FastAPI(title="Referrals", version="1", lifespan=lifespan)
     app.state.settings, app.state.oidc = settings, Provider(settings)
     app.state.insight_views = Recent(settings.insight_cache_seconds)
-    for module in (alerts, cases, referrals, providers, oversight, insight):
+    for module in (alerts, cases, referrals, providers, oversight, insight, registers):
         app.include_router(module.router)
     app.include_router(pages.router)
     app.include_router(borough_pages.router)

@@ -24,3 +24,24 @@ def refresh_kpis(figures) -> None:
             KPI_FUNNEL.labels(intervention, step).set(count)
     for outcome, count in figures.cases_closed_by_outcome.items():
         KPI_CLOSED.labels(outcome).set(count)
+
+
+# Today's registers against the pupils on roll, refreshed every minute. School URNs are public
+# identifiers of institutions, not people, and bounded by the borough's schools.
+REGISTER_UNMARKED = Gauge(
+    "referrals_register_unmarked_pupils", "Pupils on roll with no mark today", ["school_urn", "session"]
+)
+REGISTER_OVERDUE = Gauge(
+    "referrals_register_overdue",
+    "1 when a school day's register has no mark after its deadline",
+    ["school_urn", "session"],
+)
+
+
+def refresh_registers(reconciliation) -> None:
+    REGISTER_UNMARKED.clear()
+    REGISTER_OVERDUE.clear()
+    for school in reconciliation.sessions:
+        key = (school.school_urn, school.session)
+        REGISTER_UNMARKED.labels(*key).set(school.unmarked)
+        REGISTER_OVERDUE.labels(*key).set(int(key in reconciliation.overdue))

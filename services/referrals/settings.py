@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import datetime as dt
 from functools import cache
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.referrals.reconciliation.gaps import RegisterDeadlines
 from shared.settings import sqlite_in_data_dir
 
 
@@ -35,6 +37,14 @@ class Settings(BaseSettings):
     insight_cache_seconds: float = Field(
         60, ge=0, description="How long a borough view is reused for the next officer who asks (0: never)"
     )
+    register_deadline_am: dt.time = Field(
+        dt.time(10, 0), description="School time by which a school's morning register should be in (reconciliation)"
+    )
+    register_deadline_pm: dt.time = Field(dt.time(14, 30), description="The same for the afternoon register")
+
+    @property
+    def register_deadlines(self) -> RegisterDeadlines:
+        return RegisterDeadlines(am=self.register_deadline_am, pm=self.register_deadline_pm)
 
 
 @cache

@@ -58,7 +58,13 @@ def worker_settings(kafka: KafkaSettings) -> dict:
 
 
 def create_app(settings: Settings, kafka: KafkaSettings) -> App:
-    app = App(settings.app_id, store=settings.store, datadir=settings.data_dir, **worker_settings(kafka))
+    app = App(
+        settings.app_id,
+        store=settings.store,
+        datadir=settings.data_dir,
+        processing_guarantee=settings.processing_guarantee,
+        **worker_settings(kafka),
+    )
 
     def topic(t: topics.Topic) -> faust.TopicT:
         return app.topic(
@@ -163,6 +169,7 @@ def observe_progress(app: faust.App, progress: Progress, states: PupilStates) ->
     }
     lag = progress.lag(highwaters)
     metrics.CONSUMER_LAG.set(lag)
+    metrics.ASSIGNED_PARTITIONS.set(len(highwaters))
     progress.observe(lag, busy=bool(app.in_recovery or app.rebalancing))
     metrics.HEALTHY.set(int(progress.healthy))
     metrics.PUPILS.set(len(states))  # here, not per take: counting a RocksDB store walks its keys

@@ -10,5 +10,6 @@ ALERTS = Counter("risk_engine_alerts_total", "Alert transitions emitted", ["rule
 DEAD_LETTERS = Counter("risk_engine_dead_letters_total", "Events sent to the dead-letter topic", ["topic"])
 PUPILS = Gauge("risk_engine_pupils", "Pupils held in this worker's state table")
 LAST_PROCESSED = Gauge("risk_engine_last_processed_timestamp_seconds", "When the last event was processed")
+ASSIGNED_PARTITIONS = Gauge("risk_engine_assigned_partitions", "Marks partitions this worker holds")
 CONSUMER_LAG = Gauge("risk_engine_consumer_lag", "Marks on this worker's partitions not yet processed")
 HEALTHY = Gauge("risk_engine_healthy", "1 while the worker makes progress; 0 when marks wait and nothing moves")

@@ -20,6 +20,11 @@ class Settings(BaseSettings):
         "memory://",
         description="Table store: memory:// (recovers the whole changelog on start) or rocksdb:// (production)",
     )
+    processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
+        "at_least_once",
+        description="faust's guarantee. exactly_once needs Apache Kafka's transactions (not Tansu); "
+        "see docs/operations.md for what was measured",
+    )
     data_dir: str = Field("data/risk_engine", description="faust data folder (RocksDB files)")
     thresholds: Thresholds = Field(
         default_factory=Thresholds, description="Every rule number, e.g. RISK_ENGINE_THRESHOLDS__PERSISTENT_ABSENCE=0.1"

@@ -1,16 +1,39 @@
+import os
+
 import pytest
 
-from infra.local.broker import EmbeddedBroker
+from infra.local.broker import embedded_broker
+from infra.local.kafka_broker import kafka_available
 from infra.local.readiness import free_port
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 from tests.integration.stack import Stack
 
+BROKERS = ("tansu", "kafka")
+
+
+def brokers_to_test() -> list[str]:
+    """Both brokers unless EWS_TEST_BROKERS names fewer (e.g. `EWS_TEST_BROKERS=tansu` for a quick run)."""
+    chosen = os.environ.get("EWS_TEST_BROKERS", ",".join(BROKERS)).split(",")
+    return [name for name in BROKERS if name in chosen]
+
+
+@pytest.fixture(params=brokers_to_test())
+def broker_engine(request) -> str:
+    """Each broker-backed test runs on Tansu (the embedded default) and on Apache Kafka (production's)."""
+    if request.param == "kafka" and (reason := kafka_available()):
+        pytest.skip(f"Apache Kafka tier skipped: {reason}")
+    return request.param
+
+
+def broker_settings(broker_engine: str, **tansu) -> EmbeddedBrokerSettings:
+    return EmbeddedBrokerSettings(engine=broker_engine, kafka_controller_port=free_port(), **tansu)
+
 
 @pytest.fixture
-def kafka(tmp_path) -> KafkaSettings:
-    """A fresh in-memory embedded broker per test, with every registry topic created."""
+def kafka(tmp_path, broker_engine) -> KafkaSettings:
+    """A fresh broker per test (Tansu in memory, or Apache Kafka on a new log), every registry topic created."""
     settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
-    with EmbeddedBroker(settings, EmbeddedBrokerSettings(storage="memory"), tmp_path / "broker"):
+    with embedded_broker(settings, broker_settings(broker_engine, storage="memory"), tmp_path / "broker"):
         yield settings
 
 
@@ -31,8 +54,16 @@ def pytest_runtest_makereport(item, call):
     setattr(item, f"rep_{report.when}", report)
 
 
-def pytest_collection_modifyitems(items):
-    """Everything here talks to real processes: `make test-fast` leaves it out with -m "not integration"."""
+def pytest_collection_modifyitems(config, items):
+    """Everything here talks to real processes: `make test-fast` leaves it out with -m "not integration".
+    A test marked `@pytest.mark.broker("kafka")` is about that broker and runs on it alone."""
+    kept, dropped = [], []
     for item in items:
         if "tests/integration/" in str(item.path):
             item.add_marker(pytest.mark.integration)
+        only = item.get_closest_marker("broker")
+        engine = getattr(item, "callspec", None) and item.callspec.params.get("broker_engine")
+        (dropped if only is not None and engine and engine not in only.args else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

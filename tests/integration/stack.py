@@ -92,12 +92,23 @@ class Stack:
     def start(self, *names: str) -> None:
         commands = service_commands()
         for name in names or tuple(commands):
-            log = (self.data_dir / f"{name}.log").open("ab")
-            self.processes[name] = subprocess.Popen(
-                commands[name], stdout=log, stderr=subprocess.STDOUT, env=self.env, cwd=Path(__file__).parents[2]
-            )
+            self._spawn(name, commands[name], self.env)
         for name in names or tuple(commands):
             wait_until(lambda n=name: self.healthy(n), 60, f"{name} to be healthy")
+
+    def start_second_risk_engine(self, name: str = "risk_engine_2") -> None:
+        """Another risk-engine worker in the same group, with its own port and table files."""
+        self.ports[name] = free_port()
+        env = {**self.env, "RISK_ENGINE_PORT": str(self.ports[name]),
+               "RISK_ENGINE_DATA_DIR": str(self.data_dir.resolve() / name)}  # fmt: skip
+        self._spawn(name, service_commands()["risk_engine"], env)
+        wait_until(lambda: self.healthy(name), 60, f"{name} to be healthy")
+
+    def _spawn(self, name: str, command: list[str], env: dict[str, str]) -> None:
+        log = (self.data_dir / f"{name}.log").open("ab")
+        self.processes[name] = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).parents[2]
+        )
 
     def healthy(self, service: str) -> bool:
         if self.processes[service].poll() is not None:

@@ -1,5 +1,6 @@
 """Stop the broker mid-stream: the client is told (503 + Retry-After), resends, and nothing is
-lost or counted twice downstream. Uses Tansu's durable s3 storage so the restart keeps the topic."""
+lost or counted twice downstream. A durable broker, so the restart keeps the topic: Tansu on its s3
+storage, Apache Kafka on its log."""
 
 import collections
 import datetime as dt
@@ -9,7 +10,7 @@ import time
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.local.broker import EmbeddedBroker
+from infra.local.broker import embedded_broker
 from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key
 from services.ingest.settings import Settings
@@ -19,8 +20,9 @@ from services.risk_engine.rules import Thresholds
 from shared import topics
 from shared.calendar import SchoolDays
 from shared.codes import current_table
-from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+from shared.settings import KafkaSettings
 from shared.upn import make_upn
+from tests.integration.conftest import broker_settings
 from tests.integration.topics import read_topic
 
 pytestmark = pytest.mark.integration
@@ -44,16 +46,17 @@ def port_with_grpc_twin() -> int:
 
 
 @pytest.fixture
-def durable_broker(tmp_path):
+def durable_broker(tmp_path, broker_engine):
     kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{port_with_grpc_twin()}", request_timeout_ms=3000)
-    embedded = EmbeddedBrokerSettings(
+    embedded = broker_settings(
+        broker_engine,
         storage="s3",
         s3_port=port_with_grpc_twin(),
         seaweed_master_port=port_with_grpc_twin(),
         seaweed_volume_port=port_with_grpc_twin(),
         seaweed_filer_port=port_with_grpc_twin(),
     )
-    with EmbeddedBroker(kafka, embedded, tmp_path / "broker") as broker:
+    with embedded_broker(kafka, embedded, tmp_path / "broker") as broker:
         yield broker
 
 

@@ -53,6 +53,8 @@ MATRIX = {
     ("GET", "/v1/insight/trends"): SCHOOL | {"other_school"},
     ("GET", "/v1/insight/kpis"): SCHOOL | {"other_school"},
     ("GET", "/v1/insight/impact"): SCHOOL | {"other_school"},
+    # Register counts, no pupil: operations and the LA see every school, a school its own.
+    ("GET", "/v1/registers/reconciliation"): EVERYONE - {"provider"},
 }
 
 

@@ -9,6 +9,7 @@ import prometheus_client
 import pytest
 import yaml
 
+from infra.local.kafka_broker import kafka_version
 from infra.local.processes import service_commands
 from services.ingest.settings import Settings as IngestSettings
 from services.notifications.settings import Settings as NotificationsSettings
@@ -170,3 +171,31 @@ def test_every_alert_rule_and_dashboard_panel_queries_a_metric_the_services_expo
     queried = set().union(*(queried_metrics(e) for e in expressions))
     assert "risk_engine_consumer_lag" in queried
     assert queried - exported == set()
+
+
+def test_compose_runs_the_kafka_version_the_local_broker_is_assembled_from():
+    assert SERVICES["kafka"]["image"] == f"apache/kafka:{kafka_version()}"
+
+
+def test_prometheus_sends_its_alerts_to_alertmanager_which_routes_every_severity_to_a_receiver():
+    prometheus = yaml.safe_load((ROOT / "infra/prometheus/prometheus.yml").read_text())
+    assert prometheus["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == ["alertmanager:9093"]
+    mounts = SERVICES["alertmanager"]["volumes"]
+    assert "./infra/alertmanager/alertmanager.yml:/etc/alertmanager/alertmanager.yml:ro" in mounts
+    config = yaml.safe_load((ROOT / "infra/alertmanager/alertmanager.yml").read_text())
+    receivers = {receiver["name"] for receiver in config["receivers"]}
+    routed = {config["route"]["receiver"]} | {route["receiver"] for route in config["route"]["routes"]}
+    assert routed <= receivers
+    severities = {route["matchers"][0] for route in config["route"]["routes"]}
+    rules = yaml.safe_load((ROOT / "infra/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
+    for rule in rules:
+        assert rule["labels"]["severity"] in ("critical", "warning"), rule["alert"]
+    assert severities == {'severity="critical"'}  # warnings take the default route
+    names = {rule["alert"] for rule in rules}
+    assert {"RiskEngineFallingBehind", "DeadLetters", "NotificationsFailing", "RegisterOverdue", "ServiceDown"} <= names
+
+
+def test_alertmanager_secrets_come_from_files_not_the_repository():
+    text = (ROOT / "infra/alertmanager/alertmanager.yml").read_text()
+    assert "smtp_auth_password_file:" in text and "smtp_auth_password:" not in text
+    assert "url_file:" in text and not re.search(r"^\s*url:", text, re.MULTILINE)

@@ -1,0 +1,186 @@
+"""Apache Kafka on one machine: the broker assembled from its Maven Central artifacts (infra/kafka/pom.xml),
+single-node KRaft on loopback, its log on disk under the data folder.
+
+The jars are copied once into .cache/kafka/<version>/ and reused; the log directory is formatted the
+first time and kept, so a restart finds its topics, records and committed offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import shutil
+import subprocess
+import uuid
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from infra.local.broker import BrokerFailed, spawn_logged, terminate, wait_for_port
+from shared.kafka import create_topics
+from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+
+log = logging.getLogger(__name__)
+
+REPO = Path(__file__).resolve().parents[2]
+POM = REPO / "infra" / "kafka" / "pom.xml"
+LOG_CONFIG = POM.with_name("log4j2.properties")
+CACHE = REPO / ".cache" / "kafka"
+MAVEN_NS = {"m": "http://maven.apache.org/POM/4.0.0"}
+
+# Single node: every internal topic has one replica; small internal topics start faster.
+SINGLE_NODE = {
+    "offsets.topic.replication.factor": "1",
+    "offsets.topic.num.partitions": "4",
+    "transaction.state.log.replication.factor": "1",
+    "transaction.state.log.min.isr": "1",
+    "transaction.state.log.num.partitions": "4",
+    "share.coordinator.state.topic.replication.factor": "1",
+    "share.coordinator.state.topic.min.isr": "1",
+    # As in docker-compose.yml: every topic comes from the registry (or faust's own declarations).
+    "auto.create.topics.enable": "false",
+    # One machine, one member: nothing gains from waiting for more members to join a new group.
+    "group.initial.rebalance.delay.ms": "0",
+}
+
+
+def kafka_version() -> str:
+    version = ElementTree.parse(POM).find("m:properties/m:kafka.version", MAVEN_NS)
+    if version is None or not version.text:
+        raise BrokerFailed(f"{POM} names no kafka.version")
+    return version.text.strip()
+
+
+def java_binary() -> str:
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not found or not Path(found).exists():
+        raise BrokerFailed("Apache Kafka needs Java 17 or newer (java not found on PATH or JAVA_HOME)")
+    return found
+
+
+def assemble() -> Path:
+    """The folder of the broker's jars, copied from Maven Central the first time."""
+    libs = CACHE / kafka_version() / "libs"
+    if (libs / ".complete").exists():
+        return libs
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise BrokerFailed("assembling Apache Kafka needs Maven (mvn not found on PATH)")
+    staging = libs.with_name(f"libs.{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    command = [mvn, "-q", "-B", "-f", str(POM), "dependency:copy-dependencies",
+               f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise BrokerFailed(f"Maven could not fetch Apache Kafka {kafka_version()}: {done.stdout[-2000:]}")
+    (staging / ".complete").touch()
+    shutil.rmtree(libs, ignore_errors=True)
+    staging.rename(libs)
+    return libs
+
+
+def kafka_available() -> str | None:
+    """None when Apache Kafka can run here, else why not (for a skip)."""
+    try:
+        java_binary()
+        if not (CACHE / kafka_version() / "libs" / ".complete").exists() and shutil.which("mvn") is None:
+            raise BrokerFailed("assembling Apache Kafka needs Maven (mvn not found on PATH)")
+    except BrokerFailed as reason:
+        return str(reason)
+    return None
+
+
+class KafkaBroker:
+    """Apache Kafka in KRaft mode (broker and controller in one process) with the registry's topics."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        embedded: EmbeddedBrokerSettings,
+        data_dir: Path,
+        overrides: dict[str, str] | None = None,
+    ) -> None:
+        self.kafka = kafka
+        self.embedded = embedded
+        self.host, port = kafka.bootstrap_servers.split(",")[0].rsplit(":", 1)
+        self.port = int(port)
+        self.home = data_dir / "kafka"
+        self.data_dir = data_dir
+        self.overrides = overrides or {}
+        self._broker: subprocess.Popen | None = None
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "log"
+
+    def _properties(self) -> Path:
+        controller = self.embedded.kafka_controller_port
+        settings = {
+            "process.roles": "broker,controller",
+            "node.id": "1",
+            "controller.quorum.voters": f"1@{self.host}:{controller}",
+            "listeners": f"PLAINTEXT://{self.host}:{self.port},CONTROLLER://{self.host}:{controller}",
+            "advertised.listeners": f"PLAINTEXT://{self.host}:{self.port}",
+            "controller.listener.names": "CONTROLLER",
+            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            "log.dirs": str(self.log_dir),
+            **SINGLE_NODE,
+            **self.overrides,
+        }
+        path = self.home / "server.properties"
+        path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
+        return path
+
+    def _java(self, libs: Path, main: str, *args: str, heap: str = "-Xmx1g") -> list[str]:
+        return [java_binary(), heap, "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+                "-cp", f"{libs}/*", main, *args]  # fmt: skip
+
+    def _format(self, libs: Path, properties: Path) -> None:
+        if (self.log_dir / "meta.properties").exists():
+            return
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        command = self._java(libs, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
+                             "--config", str(properties), heap="-Xmx256m")  # fmt: skip
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise BrokerFailed(f"formatting the Kafka log directory failed: {(done.stdout + done.stderr)[-2000:]}")
+
+    def start(self) -> None:
+        self.start_broker()
+        created = create_topics(self.kafka)
+        log.info("Apache Kafka ready", extra={"address": f"{self.host}:{self.port}", "topics_created": created})
+
+    def start_broker(self) -> None:
+        """Start the broker on its existing log (formatted the first time); also used by failure drills."""
+        libs = assemble()
+        self.home.mkdir(parents=True, exist_ok=True)
+        properties = self._properties()
+        self._format(libs, properties)
+        self._broker = spawn_logged(self.data_dir, "kafka", self._java(libs, "kafka.Kafka", str(properties)))
+        wait_for_port(self.host, self.port, self.embedded.ready_timeout_s, self._broker)
+
+    def stop_broker(self) -> None:
+        terminate(self._broker)
+        self._broker = None
+
+    def kill_broker(self) -> None:
+        """kill -9, for the failure drills."""
+        if self._broker is not None:
+            self._broker.kill()
+            self._broker.wait()
+            self._broker = None
+
+    def stop(self) -> None:
+        self.stop_broker()
+
+    def __enter__(self) -> KafkaBroker:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()

@@ -7,7 +7,7 @@ import sys
 from bench import casework, ingest, insight, notifications, pages, risk_engine
 
 BENCHMARKS = {
-    "ingest": ingest.main,
+    "ingest": lambda: ingest.main([]),
     "risk_engine": lambda: risk_engine.main([]),
     "casework": lambda: casework.main([]),
     "pages": lambda: pages.main([]),

@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from infra.local import broker
+from infra.local.kafka_broker import kafka_available
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
 from infra.local.scratch_postgres import PostgresUnavailable, scratch_database
@@ -57,6 +58,16 @@ def _healthy(url: str, process: subprocess.Popen) -> bool:
         return httpx.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
+
+
+def per_broker(brokers: list[str], measure: Callable[[str], dict]) -> dict:
+    """`measure(broker)` on each broker named; Apache Kafka where it cannot run here is reported as not
+    measured, with the reason."""
+    figures: dict = {}
+    for name in brokers:
+        reason = kafka_available() if name == "kafka" else None
+        figures[name] = {"not_measured": reason} if reason else measure(name)
+    return figures
 
 
 def borough_arguments(description: str, argv: list[str] | None, requests: int) -> argparse.Namespace:

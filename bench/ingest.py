@@ -1,15 +1,19 @@
-"""Ingest: marks/s through POST /v1/marks (one worker) against the raw kafka-python producer
-publishing the same events to the same broker in the same run; p50/p99 for 500-mark batches."""
+"""Ingest: marks/s through POST /v1/marks with 1, 2 and 4 uvicorn workers against the raw kafka-python
+producer publishing the same events to the same broker in the same run; p50/p99 for 500-mark batches.
+On Tansu and on Apache Kafka."""
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
-from bench.harness import embedded_broker, percentile, record, service
+from bench.harness import embedded_broker, per_broker, percentile, record, service
+from infra.local.broker import ENGINES
 from services.ingest.app import open_database
 from services.ingest.keys import issue_key
 from services.ingest.pseudonym import pupil_id_for
@@ -91,26 +95,52 @@ def batch_latencies(url: str, headers: dict, marks: list[dict], requests: int) -
     return timings
 
 
-def main(total: int = 100_000) -> dict:
-    marks = rows(total)
-    with (
-        embedded_broker() as (kafka, data_dir),
-        service("ingest", kafka, data_dir, "INGEST_PORT", INGEST_RATE_LIMIT="1000000/minute") as (url, env),
-    ):
-        key = issue_key(open_database(KeyStoreSettings(database_url=env["INGEST_DATABASE_URL"])), "bench", [SCHOOL])
+def through_workers(kafka, data_dir, marks: list[dict], workers: int) -> dict:
+    """Ingest with `workers` uvicorn processes, fed by twice as many concurrent clients."""
+    with service(
+        "ingest", kafka, data_dir, "INGEST_PORT", INGEST_RATE_LIMIT="1000000/minute", INGEST_WORKERS=str(workers)
+    ) as (url, env):
+        key = issue_key(
+            open_database(KeyStoreSettings(database_url=env["INGEST_DATABASE_URL"])),
+            f"bench-{workers}-workers",
+            [SCHOOL],
+        )
         headers = {"Authorization": f"Bearer {key}"}
-        batch_latencies(url, headers, marks, 5)  # warm up: producer connected, code paths hot
-        raw = raw_producer_rate(kafka, marks)
-        through_ingest = ingest_rate(url, headers, marks, batch=5_000, clients=2)
+        batch_latencies(url, headers, marks, 5 * workers)  # warm up: each worker's producer connected
+        rate = ingest_rate(url, headers, marks, batch=5_000, clients=2 * workers)
         latencies = batch_latencies(url, headers, marks, 200)
-    figures = {
-        "marks": total,
-        "raw_kafka_python_marks_per_s": round(raw),
-        "ingest_marks_per_s": round(through_ingest),
-        "ratio": round(through_ingest / raw, 2),
+    return {
+        "workers": workers,
+        "marks_per_s": round(rate),
+        "marks_per_s_per_worker": round(rate / workers),
         "batch_500_p50_ms": round(percentile(latencies, 50) * 1000, 1),
         "batch_500_p99_ms": round(percentile(latencies, 99) * 1000, 1),
-        "targets": {"ratio": ">= 0.5", "batch_500_p99_ms": "< 250"},
+    }
+
+
+def on_broker(broker: str, total: int, worker_counts: list[int]) -> dict:
+    marks = rows(total)
+    with embedded_broker(broker) as (kafka, data_dir):
+        raw = raw_producer_rate(kafka, marks)
+        runs = [through_workers(kafka, data_dir, marks, workers) for workers in worker_counts]
+    return {
+        "raw_kafka_python_marks_per_s": round(raw),
+        "ratio_one_worker": round(runs[0]["marks_per_s"] / raw, 2),
+        "by_workers": runs,
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--marks", type=int, default=100_000, help="marks sent in each run")
+    parser.add_argument("--brokers", nargs="*", default=list(ENGINES), help="tansu and/or kafka")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2, 4], help="uvicorn worker counts")
+    args = parser.parse_args(argv)
+    figures = {
+        "marks": args.marks,
+        "cores": os.cpu_count(),
+        "brokers": per_broker(args.brokers, lambda broker: on_broker(broker, args.marks, args.workers)),
+        "targets": {"ratio_one_worker": ">= 0.5", "batch_500_p99_ms": "< 250"},
     }
     record("ingest", figures)
     return figures

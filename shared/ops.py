@@ -8,6 +8,7 @@ from collections.abc import Callable
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_fastapi_instrumentator import Instrumentator
 
 Report = Callable[[], tuple[bool, dict]]
 
@@ -27,7 +28,13 @@ def add_operations_routes(
     app: FastAPI, service: str, report: Report = lambda: (True, {}), about: dict | None = None
 ) -> None:
     """`report` says whether the service is healthy, and what to show about its parts (its consumer);
-    `about` is fixed configuration operations should see at a glance."""
+    `about` is fixed configuration operations should see at a glance. Every request is counted and
+    timed by its route's template (`/v1/cases/{case_id}`, never the id) and status class."""
+    Instrumentator(
+        should_group_status_codes=True,
+        should_ignore_untemplated=True,  # a path no route knows (a scanner, a typo) makes no new series
+        excluded_handlers=["/metrics", "/health"],
+    ).instrument(app)
 
     @app.get("/health", include_in_schema=False)
     def health() -> JSONResponse:

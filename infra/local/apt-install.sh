@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install Debian packages the tests use (postgresql, chromium) where they are missing, with a single
+# Install Debian packages the tests use (postgresql, chromium, maven) where they are missing, with a single
 # `apt-get update`. Where that is impossible (not root, no apt-get, no mirror) it says why and exits 0:
 # the tests that need the package then skip with the reason.
 set -uo pipefail

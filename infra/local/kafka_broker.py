@@ -16,7 +16,7 @@ import uuid
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from infra.local.broker import BrokerFailed, spawn_logged, terminate, wait_for_port
+from infra.local.broker_process import BrokerFailed, spawn_logged, terminate, wait_for_port
 from shared.kafka import create_topics
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 

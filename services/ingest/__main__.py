@@ -28,12 +28,20 @@ def serve() -> None:
     configure_logging("ingest")
     settings = get_settings()
     uvicorn.run(
-        create_app(settings, kafka_settings()),
+        "services.ingest.__main__:app_in_worker",
+        factory=True,
+        workers=settings.workers,
         host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,
     )
+
+
+def app_in_worker():
+    """The app as each uvicorn worker process builds it (a worker starts afresh: logging too)."""
+    configure_logging("ingest")
+    return create_app(get_settings(), kafka_settings())
 
 
 @cli.command("issue-key")

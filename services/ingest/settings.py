@@ -22,6 +22,12 @@ class KeyStoreSettings(BaseSettings):
 class Settings(KeyStoreSettings):
     host: str = Field("127.0.0.1", description="Listen address")
     port: int = Field(8001, description="Listen port")
+    workers: int = Field(
+        1,
+        ge=1,
+        description="uvicorn worker processes. Each keeps its own /metrics and rate limit: in production "
+        "prefer one worker per container, scaled by containers, so each is scraped",
+    )
     pseudonym_key: SecretStr = Field(description="Key of the keyed hash that turns a UPN into a pupil id")
     rate_limit: str = Field("600/minute", description="Requests allowed per connector key (limits notation)")
     max_body_bytes: int = Field(4_000_000, description="Largest request body; 5,000 marks of JSON is about 1 MB")

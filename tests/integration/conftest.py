@@ -2,19 +2,18 @@ import os
 
 import pytest
 
-from infra.local.broker import embedded_broker
+from infra.local.broker import ENGINES, embedded_broker
 from infra.local.kafka_broker import kafka_available
 from infra.local.readiness import free_port
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+from tests.integration.smtp_relay import start_relay
 from tests.integration.stack import Stack
-
-BROKERS = ("tansu", "kafka")
 
 
 def brokers_to_test() -> list[str]:
     """Both brokers unless EWS_TEST_BROKERS names fewer (e.g. `EWS_TEST_BROKERS=tansu` for a quick run)."""
-    chosen = os.environ.get("EWS_TEST_BROKERS", ",".join(BROKERS)).split(",")
-    return [name for name in BROKERS if name in chosen]
+    chosen = os.environ.get("EWS_TEST_BROKERS", ",".join(ENGINES)).split(",")
+    return [name for name in ENGINES if name in chosen]
 
 
 @pytest.fixture(params=brokers_to_test())
@@ -35,6 +34,14 @@ def kafka(tmp_path, broker_engine) -> KafkaSettings:
     settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
     with embedded_broker(settings, broker_settings(broker_engine, storage="memory"), tmp_path / "broker"):
         yield settings
+
+
+@pytest.fixture
+def relay(tmp_path):
+    """A local relay requiring STARTTLS and a login: (its handler, its port, the CA file that trusts it)."""
+    handler, controller, ca = start_relay(tmp_path)
+    yield handler, controller.port, ca
+    controller.stop()
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@ from pathlib import Path
 import prometheus_client
 import pytest
 import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from infra.local.kafka_broker import kafka_version
 from infra.local.processes import service_commands
@@ -17,6 +19,7 @@ from services.notifications.settings import SmtpSettings
 from services.referrals.settings import Settings as ReferralsSettings
 from services.risk_engine.settings import Settings as RiskEngineSettings
 from shared.logging import LoggingSettings
+from shared.ops import add_operations_routes
 from shared.settings import KafkaSettings
 
 ROOT = Path(__file__).parents[2]
@@ -154,12 +157,15 @@ def test_grafana_is_provisioned_with_prometheus_and_a_dashboard():
 
 def queried_metrics(expression: str) -> set[str]:
     """The names of our services' metrics in a PromQL expression (their prefixes say which)."""
-    return set(re.findall(r"\b(?:ingest|risk_engine|referrals|notifications)_[a-z_]+\b", expression))
+    return set(re.findall(r"\b(?:ingest|risk_engine|referrals|notifications|http)_[a-z_]+\b", expression))
 
 
 def test_every_alert_rule_and_dashboard_panel_queries_a_metric_the_services_export():
     for name in SETTINGS:
         importlib.import_module(f"services.{name}.metrics")  # registers the service's metrics
+    app = FastAPI()
+    add_operations_routes(app, "any")  # every FastAPI service's HTTP metrics, made when it first serves
+    TestClient(app).get("/health")
     exported = {  # a family's samples: its name, with a suffix for counters and histograms
         f"{family.name}{suffix}"
         for family in prometheus_client.REGISTRY.collect()
@@ -169,7 +175,7 @@ def test_every_alert_rule_and_dashboard_panel_queries_a_metric_the_services_expo
     panels = json.loads((ROOT / "infra/grafana/dashboards/pipeline.json").read_text())["panels"]
     expressions = [rule["expr"] for rule in rules] + [t["expr"] for panel in panels for t in panel["targets"]]
     queried = set().union(*(queried_metrics(e) for e in expressions))
-    assert "risk_engine_consumer_lag" in queried
+    assert {"risk_engine_consumer_lag", "http_requests_total"} <= queried
     assert queried - exported == set()
 
 

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install run test test-fast postgres lint bench clean
+.PHONY: help install run test test-fast chaos postgres lint bench clean
 
 help: ## Show these commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,9 @@ test-fast: install ## Lint, then the unit, service and browser tests (no broker;
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest -m "not integration"
+
+chaos: install ## Kill every process in turn under a steady feed on Apache Kafka, five rounds (CI runs one)
+	EWS_CHAOS_ROUNDS=5 EWS_CHAOS_PUPILS=120 $(BIN)/pytest -m chaos -s
 
 postgres: ## Install (Debian, as root) and start PostgreSQL on 127.0.0.1:5432 for its tests
 	infra/local/postgres.sh

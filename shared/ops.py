@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
 from prometheus_fastapi_instrumentator import Instrumentator
 
 Report = Callable[[], tuple[bool, dict]]
@@ -20,8 +20,9 @@ def settle_after_startup() -> None:
     gc.freeze()
 
 
-def prometheus_text() -> tuple[bytes, str]:
-    return generate_latest(), CONTENT_TYPE_LATEST
+def prometheus_text(*more: CollectorRegistry) -> tuple[bytes, str]:
+    """The process's metrics, and those of `more` registries (one app's own)."""
+    return b"".join(generate_latest(registry) for registry in (REGISTRY, *more)), CONTENT_TYPE_LATEST
 
 
 def add_operations_routes(
@@ -30,10 +31,12 @@ def add_operations_routes(
     """`report` says whether the service is healthy, and what to show about its parts (its consumer);
     `about` is fixed configuration operations should see at a glance. Every request is counted and
     timed by its route's template (`/v1/cases/{case_id}`, never the id) and status class."""
+    http_metrics = CollectorRegistry()  # the app's own: a second app in one process (tests) would clash
     Instrumentator(
         should_group_status_codes=True,
         should_ignore_untemplated=True,  # a path no route knows (a scanner, a typo) makes no new series
         excluded_handlers=["/metrics", "/health"],
+        registry=http_metrics,
     ).instrument(app)
 
     @app.get("/health", include_in_schema=False)
@@ -44,5 +47,5 @@ def add_operations_routes(
 
     @app.get("/metrics", include_in_schema=False)
     def metrics_view() -> Response:
-        body, content_type = prometheus_text()
+        body, content_type = prometheus_text(http_metrics)
         return Response(body, media_type=content_type)

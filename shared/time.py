@@ -9,7 +9,7 @@ SCHOOL_TIMEZONE = ZoneInfo("Europe/London")
 
 
 def school_today(now: dt.datetime) -> dt.date:
-    return now.astimezone(SCHOOL_TIMEZONE).date()
+    return school_now(now).date()
 
 
 def school_now(now: dt.datetime) -> dt.datetime:

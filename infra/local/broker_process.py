@@ -8,10 +8,32 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import Self
 
 
 class BrokerFailed(RuntimeError):
     pass
+
+
+class LocalBroker:
+    """A broker run by the project: `with` starts it (stopping whatever started if that fails) and stops it."""
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
 
 
 def wait_for_port(host: str, port: int, timeout_s: float, process: subprocess.Popen | None = None) -> None:

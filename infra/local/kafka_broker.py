@@ -16,7 +16,7 @@ import uuid
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from infra.local.broker_process import BrokerFailed, spawn_logged, terminate, wait_for_port
+from infra.local.broker_process import BrokerFailed, LocalBroker, spawn_logged, terminate, wait_for_port
 from shared.kafka import create_topics
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 
@@ -91,7 +91,7 @@ def kafka_available() -> str | None:
     return None
 
 
-class KafkaBroker:
+class KafkaBroker(LocalBroker):
     """Apache Kafka in KRaft mode (broker and controller in one process) with the registry's topics."""
 
     def __init__(
@@ -114,7 +114,7 @@ class KafkaBroker:
     def log_dir(self) -> Path:
         return self.home / "log"
 
-    def _properties(self) -> Path:
+    def write_properties(self) -> Path:
         controller = self.embedded.kafka_controller_port
         settings = {
             "process.roles": "broker,controller",
@@ -136,11 +136,13 @@ class KafkaBroker:
         return [java_binary(), heap, "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={LOG_CONFIG}",
                 "-cp", f"{libs}/*", main, *args]  # fmt: skip
 
-    def _format(self, libs: Path, properties: Path) -> None:
+    def format_log(self, libs: Path, properties: Path, cluster_id: str | None = None) -> None:
+        """Format the log directory the first time, with a new cluster id unless one is given."""
         if (self.log_dir / "meta.properties").exists():
             return
-        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
-        command = self._java(libs, "kafka.tools.StorageTool", "format", "--cluster-id", cluster_id,
+        cluster_id = cluster_id or base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        # `--cluster-id=` in one word: an id may begin with "-", which would read as an option.
+        command = self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
                              "--config", str(properties), heap="-Xmx256m")  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
@@ -155,8 +157,8 @@ class KafkaBroker:
         """Start the broker on its existing log (formatted the first time); also used by failure drills."""
         libs = assemble()
         self.home.mkdir(parents=True, exist_ok=True)
-        properties = self._properties()
-        self._format(libs, properties)
+        properties = self.write_properties()
+        self.format_log(libs, properties)
         self._broker = spawn_logged(self.data_dir, "kafka", self._java(libs, "kafka.Kafka", str(properties)))
         wait_for_port(self.host, self.port, self.embedded.ready_timeout_s, self._broker)
 
@@ -173,14 +175,3 @@ class KafkaBroker:
 
     def stop(self) -> None:
         self.stop_broker()
-
-    def __enter__(self) -> KafkaBroker:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.stop()

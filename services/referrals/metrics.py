@@ -1,5 +1,7 @@
 from prometheus_client import Counter, Gauge
 
+from services.referrals.reconciliation.gaps import Reconciliation
+
 CONSUMED = Counter("referrals_events_total", "Events consumed", ["topic", "outcome"])
 OUTBOX_PUBLISHED = Counter("referrals_outbox_published_total", "Referral events published from the outbox")
 
@@ -38,7 +40,7 @@ REGISTER_OVERDUE = Gauge(
 )
 
 
-def refresh_registers(reconciliation) -> None:
+def refresh_registers(reconciliation: Reconciliation) -> None:
     REGISTER_UNMARKED.clear()
     REGISTER_OVERDUE.clear()
     for school in reconciliation.sessions:

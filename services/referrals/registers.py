@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlmodel import Field, Session, SQLModel
 
 from services.referrals.insight.weeks import SessionChange
@@ -22,6 +23,8 @@ Register = dict[tuple[dt.date, str], Cell]  # one pupil's sessions: (date, AM or
 
 class RegisterSession(SQLModel, table=True):
     __tablename__ = "register_session"
+    # Reconciliation counts a day's marks across every school each minute: by date, not a table scan.
+    __table_args__ = (Index("ix_register_session_date_session", "date", "session"),)
     school_urn: str = Field(primary_key=True)
     pupil_id: str = Field(primary_key=True)
     date: dt.date = Field(primary_key=True)

@@ -1,7 +1,8 @@
 """The faust adapter: the composition root that wires topics and tables to the pure core.
 
-Delivery is at-least-once (faust's exactly_once does not work on Tansu, and its changelog
-writes and offset commits are not atomic). Every state update is idempotent (a session's
+Delivery is at-least-once (faust's exactly_once does not work on Tansu, and on Apache Kafka it
+failed the worker-takeover test: docs/operations.md; the changelog writes and offset commits are
+not atomic). Every state update is idempotent (a session's
 code is set, never counted up), and a pupil's alerts are acknowledged by the broker before
 the state that records them is written (batches.py), so a crash can repeat an alert (same
 id: downstream ignores it) but never lose one.

@@ -1,4 +1,5 @@
 import os
+import socket
 
 import pytest
 
@@ -34,6 +35,38 @@ def kafka(tmp_path, broker_engine) -> KafkaSettings:
     settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
     with embedded_broker(settings, broker_settings(broker_engine, storage="memory"), tmp_path / "broker"):
         yield settings
+
+
+def port_with_grpc_twin() -> int:
+    """A free port p with p + 10000 free too (SeaweedFS puts gRPC there)."""
+    for _ in range(100):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        if port < 55000:
+            with socket.socket() as twin:
+                try:
+                    twin.bind(("127.0.0.1", port + 10000))
+                    return port
+                except OSError:
+                    continue
+    raise RuntimeError("no free port pair")
+
+
+@pytest.fixture
+def durable_broker(tmp_path, broker_engine):
+    """A broker that keeps its records across a stop or a kill: Tansu on its s3 storage, Apache Kafka on its log."""
+    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{port_with_grpc_twin()}", request_timeout_ms=3000)
+    embedded = broker_settings(
+        broker_engine,
+        storage="s3",
+        s3_port=port_with_grpc_twin(),
+        seaweed_master_port=port_with_grpc_twin(),
+        seaweed_volume_port=port_with_grpc_twin(),
+        seaweed_filer_port=port_with_grpc_twin(),
+    )
+    with embedded_broker(kafka, embedded, tmp_path / "broker") as broker:
+        yield broker
 
 
 @pytest.fixture

@@ -32,8 +32,9 @@ import pytest
 from infra.local.kafka_broker import KafkaBroker
 from infra.local.readiness import free_port, wait_until
 from infra.local.scratch_postgres import SERVER
-from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+from shared.settings import KafkaSettings
 from tests.integration.compose import ROOT, Compose
+from tests.integration.conftest import broker_settings
 from tests.integration.smtp_relay import PASSWORD, USER
 from tests.integration.test_end_to_end import SCHOOL, autumn_term_marks
 
@@ -166,9 +167,7 @@ def test_the_compose_services_run_as_configured_and_take_a_mark_to_a_delivered_a
     drop, uid = unprivileged()
     data = Path(tempfile.mkdtemp(prefix="ews-compose-"))  # outside pytest's root-only temp folder
     kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
-    broker = KafkaBroker(
-        kafka, EmbeddedBrokerSettings(engine="kafka", kafka_controller_port=free_port()), data / "kafka"
-    )
+    broker = KafkaBroker(kafka, broker_settings("kafka"), data / "kafka")
     try:
         folders = {"/data": data / "image-data"}
         compose = Compose(

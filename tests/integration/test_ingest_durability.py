@@ -4,13 +4,11 @@ storage, Apache Kafka on its log."""
 
 import collections
 import datetime as dt
-import socket
 import time
 
 import pytest
 from fastapi.testclient import TestClient
 
-from infra.local.broker import embedded_broker
 from services.ingest.app import create_app, open_database
 from services.ingest.keys import issue_key
 from services.ingest.settings import Settings
@@ -20,44 +18,11 @@ from services.risk_engine.rules import Thresholds
 from shared import topics
 from shared.calendar import SchoolDays
 from shared.codes import current_table
-from shared.settings import KafkaSettings
 from shared.upn import make_upn
-from tests.integration.conftest import broker_settings
 from tests.integration.topics import read_topic
 
 pytestmark = pytest.mark.integration
 SCHOOL = "123456"
-
-
-def port_with_grpc_twin() -> int:
-    """A free port p with p + 10000 free too (SeaweedFS puts gRPC there)."""
-    for _ in range(100):
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        if port < 55000:
-            with socket.socket() as twin:
-                try:
-                    twin.bind(("127.0.0.1", port + 10000))
-                    return port
-                except OSError:
-                    continue
-    raise RuntimeError("no free port pair")
-
-
-@pytest.fixture
-def durable_broker(tmp_path, broker_engine):
-    kafka = KafkaSettings(bootstrap_servers=f"127.0.0.1:{port_with_grpc_twin()}", request_timeout_ms=3000)
-    embedded = broker_settings(
-        broker_engine,
-        storage="s3",
-        s3_port=port_with_grpc_twin(),
-        seaweed_master_port=port_with_grpc_twin(),
-        seaweed_volume_port=port_with_grpc_twin(),
-        seaweed_filer_port=port_with_grpc_twin(),
-    )
-    with embedded_broker(kafka, embedded, tmp_path / "broker") as broker:
-        yield broker
 
 
 def marks() -> list[dict]:

@@ -13,8 +13,9 @@ from kafka.admin import ConfigResource, ConfigResourceType
 
 from infra.local.kafka_broker import KafkaBroker
 from infra.local.readiness import free_port, wait_until
-from shared.settings import EmbeddedBrokerSettings, KafkaSettings
+from shared.settings import KafkaSettings
 from shared.topics import DAY_MS, MARKS, PUPIL_ATTENDANCE, REGISTRY
+from tests.integration.conftest import broker_settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.broker("kafka")]
 FAST_CLEANING = {
@@ -30,7 +31,7 @@ FAST_CLEANING = {
 @pytest.fixture
 def fast_cleaning_kafka(tmp_path, broker_engine) -> KafkaSettings:
     settings = KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}")
-    embedded = EmbeddedBrokerSettings(engine="kafka", kafka_controller_port=free_port())
+    embedded = broker_settings("kafka")
     with KafkaBroker(settings, embedded, tmp_path / "broker", overrides=FAST_CLEANING):
         yield settings
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 
 from infra.local.kafka_broker import kafka_version
 from infra.local.processes import service_commands
@@ -164,12 +165,12 @@ def test_every_alert_rule_and_dashboard_panel_queries_a_metric_the_services_expo
     for name in SETTINGS:
         importlib.import_module(f"services.{name}.metrics")  # registers the service's metrics
     app = FastAPI()
-    add_operations_routes(app, "any")  # every FastAPI service's HTTP metrics, made when it first serves
-    TestClient(app).get("/health")
+    add_operations_routes(app, "any")  # every FastAPI service's HTTP metrics, in the app's own registry
+    client = TestClient(app)
+    client.get("/health")
+    families = [*prometheus_client.REGISTRY.collect(), *text_string_to_metric_families(client.get("/metrics").text)]
     exported = {  # a family's samples: its name, with a suffix for counters and histograms
-        f"{family.name}{suffix}"
-        for family in prometheus_client.REGISTRY.collect()
-        for suffix in ("", "_total", "_bucket", "_count", "_sum")
+        f"{family.name}{suffix}" for family in families for suffix in ("", "_total", "_bucket", "_count", "_sum")
     }
     rules = yaml.safe_load((ROOT / "infra/prometheus/alerts.yml").read_text())["groups"][0]["rules"]
     panels = json.loads((ROOT / "infra/grafana/dashboards/pipeline.json").read_text())["panels"]

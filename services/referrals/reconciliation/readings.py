@@ -14,11 +14,17 @@ from services.referrals.registers import RegisterSession
 from shared.calendar_store import school_days_of
 
 
+def _on_roll_that_day(day: dt.date):
+    """Admitted by the day and not left before it."""
+    return (PupilContextRow.admission_date <= day) & or_(
+        PupilContextRow.leaving_date.is_(None), PupilContextRow.leaving_date >= day
+    )
+
+
 def _on_roll(session: Session, day: dt.date, schools: frozenset[str] | None) -> dict[str, int]:
     query = (
         select(PupilContextRow.school_urn, func.count())
-        .where(PupilContextRow.admission_date <= day)
-        .where(or_(PupilContextRow.leaving_date.is_(None), PupilContextRow.leaving_date >= day))
+        .where(_on_roll_that_day(day))
         .group_by(PupilContextRow.school_urn)
     )
     if schools is not None:
@@ -38,8 +44,7 @@ def _marked(session: Session, day: dt.date, schools: frozenset[str] | None) -> d
             & (PupilContextRow.pupil_id == RegisterSession.pupil_id),
         )
         .where(RegisterSession.date == day)
-        .where(PupilContextRow.admission_date <= day)
-        .where(or_(PupilContextRow.leaving_date.is_(None), PupilContextRow.leaving_date >= day))
+        .where(_on_roll_that_day(day))
         .group_by(RegisterSession.school_urn, RegisterSession.session)
     )
     if schools is not None:

@@ -214,10 +214,32 @@ def replays(pupils: int, worker_counts: list[int], broker: str) -> list[dict]:
         return [replay(kafka, data_dir, total, pupils, workers) for workers in worker_counts]
 
 
+def broker_process() -> psutil.Process:
+    """The broker this benchmark started: a child process running Apache Kafka or Tansu."""
+    for child in psutil.Process().children(recursive=True):
+        command = " ".join(child.cmdline())
+        if "kafka.Kafka" in command or "tansu" in command:
+            return child
+    raise RuntimeError("no broker process among this benchmark's children")
+
+
+def changelog_on_disk_mb(data_dir: Path, app_id: str) -> float | None:
+    """The state changelog's segment files in Apache Kafka's log directory (not the index files, which
+    Kafka preallocates at 10 MB each); Tansu's memory store has none."""
+    folders = list((data_dir / "kafka" / "log").glob(f"{app_id}-pupil-state-changelog-*"))
+    if not folders:
+        return None
+    return round(sum(f.stat().st_size for folder in folders for f in folder.glob("*.log")) / 2**20, 1)
+
+
 def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict:
     app_id = f"bench-replay-{workers}"
     ports = [free_port() for _ in range(workers)]
     stops, peaks, threads = threading.Event(), [[] for _ in ports], []
+    broker_peaks: list[int] = []
+    broker_thread = threading.Thread(target=peak_rss, args=(broker_process(), stops, broker_peaks), daemon=True)
+    broker_thread.start()
+    threads.append(broker_thread)
     with ExitStack() as stack:
         handles = [
             stack.enter_context(
@@ -255,6 +277,8 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
         "marks_per_s": round(total / elapsed),
         "peak_rss_mb": round(peak / 2**20),
         "memory_per_pupil_kb": round((peak - baseline) / pupils / 1024, 1),
+        "broker_peak_rss_mb": round(max(broker_peaks) / 2**20),
+        "changelog_on_disk_mb": changelog_on_disk_mb(data_dir, app_id),
     }
 
 

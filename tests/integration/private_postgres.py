@@ -61,7 +61,7 @@ class PrivatePostgres:
         with (self.folder / "server.log").open("ab") as log:
             self._server = subprocess.Popen(
                 [str(self.bin / "postgres"), "-D", str(data), "-p", str(self.port), "-k", str(self.folder),
-                 "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"],
+                 "-c", "listen_addresses=127.0.0.1"],
                 preexec_fn=self._as_owner, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
         wait_until(self._accepts, 60, "the private PostgreSQL to accept connections")

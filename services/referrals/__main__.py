@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from services.referrals.app import create_app, open_database
 from services.referrals.insight import readings
-from services.referrals.reconciliation.readings import reconciliation_of
+from services.referrals.reconciliation.readings import reconciliation_as_of_now
 from services.referrals.settings import Settings, get_settings
 from services.referrals.staff import DEFAULT_VALID_DAYS, Role, add_staff, list_staff, revoke_staff
 from services.referrals.web import reports
@@ -21,7 +21,7 @@ from services.referrals.web.sessions import sign_in_url
 from shared.events import utcnow
 from shared.logging import configure_logging
 from shared.settings import kafka_settings
-from shared.time import school_now, school_today
+from shared.time import school_today
 
 cli = typer.Typer(help="Referrals: cases, alerts and staff access.", no_args_is_help=True)
 
@@ -126,19 +126,13 @@ def registers(
     school_urn: Annotated[str | None, typer.Option(help="One school; default every school")] = None,
 ) -> None:
     """Daily reconciliation: each school-session with a pupil on roll unmarked, and which are overdue."""
-    now = school_now(utcnow())
     try:
-        day = dt.date.fromisoformat(date) if date else now.date()
+        day = dt.date.fromisoformat(date) if date else None
     except ValueError as error:
         raise typer.BadParameter(f"{date!r} is not a date (YYYY-MM-DD)", param_hint="--date") from error
+    schools = frozenset({school_urn}) if school_urn else None
     with Session(_database()) as session:
-        result = reconciliation_of(
-            session,
-            day,
-            now=now,
-            deadlines=Settings().register_deadlines,
-            schools=frozenset({school_urn}) if school_urn else None,
-        )
+        result = reconciliation_as_of_now(session, Settings().register_deadlines, day, schools)
     typer.echo(f"{result.date}: {len(result.sessions)} school-sessions, {len(result.gaps)} with pupils unmarked, "
                f"{len(result.overdue)} overdue")  # fmt: skip
     for school in result.gaps:

@@ -17,7 +17,7 @@ from services.referrals.consumer import handle_event, handle_events
 from services.referrals.insight.recent import Recent
 from services.referrals.outbox import OutboxPublisher
 from services.referrals.reconciliation.gaps import RegisterDeadlines
-from services.referrals.reconciliation.readings import reconciliation_of
+from services.referrals.reconciliation.readings import reconciliation_as_of_now
 from services.referrals.schema import MIGRATIONS
 from services.referrals.settings import Settings
 from services.referrals.web import borough_pages, pages
@@ -33,7 +33,6 @@ from shared.ops import add_operations_routes, settle_after_startup
 from shared.periodic import Every
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
-from shared.time import school_now
 
 STATIC = Path(__file__).parent / "web" / "static"
 CONSUMED = (
@@ -61,9 +60,8 @@ def refresh_kpi_metrics(engine: Engine) -> None:
 
 
 def refresh_register_metrics(engine: Engine, deadlines: RegisterDeadlines) -> None:
-    now = school_now(utcnow())
     with Session(engine) as session:
-        metrics.refresh_registers(reconciliation_of(session, now.date(), now=now, deadlines=deadlines))
+        metrics.refresh_registers(reconciliation_as_of_now(session, deadlines))
 
 
 def make_handlers(engine: Engine):

@@ -12,12 +12,10 @@ from fastapi import APIRouter, Query, Request
 
 from services.referrals.auth import Scope, ScopeDep
 from services.referrals.reconciliation.gaps import Reconciliation, SchoolSession
-from services.referrals.reconciliation.readings import reconciliation_of
+from services.referrals.reconciliation.readings import reconciliation_as_of_now
 from services.referrals.staff import Role
 from shared.database import SessionDep
-from shared.events import utcnow
 from shared.problems import Forbidden
-from shared.time import school_now
 
 router = APIRouter(prefix="/v1/registers", tags=["operations"])
 
@@ -46,10 +44,7 @@ def reconciliation(
     gaps_only: Annotated[bool, Query(description="Only school-sessions with a pupil unmarked")] = False,
 ) -> dict:
     schools = schools_seen(scope, school_urn)
-    now = school_now(utcnow())
-    result = reconciliation_of(
-        session, date or now.date(), now=now, deadlines=request.app.state.settings.register_deadlines, schools=schools
-    )
+    result = reconciliation_as_of_now(session, request.app.state.settings.register_deadlines, date, schools)
     return {
         "date": result.date.isoformat(),
         "sessions": [as_row(result, s) for s in (result.gaps if gaps_only else result.sessions)],

@@ -12,6 +12,8 @@ from services.referrals.pupils import PupilContextRow
 from services.referrals.reconciliation.gaps import Reconciliation, RegisterDeadlines, reconcile
 from services.referrals.registers import RegisterSession
 from shared.calendar_store import school_days_of
+from shared.events import utcnow
+from shared.time import school_now
 
 
 def _on_roll_that_day(day: dt.date):
@@ -62,3 +64,12 @@ def reconciliation_of(
 ) -> Reconciliation:
     """The day's reconciliation for `schools` (None: every school); `now` in school time."""
     return reconcile(day, _on_roll(session, day, schools), _marked(session, day, schools), now=now, deadlines=deadlines)
+
+
+def reconciliation_as_of_now(
+    session: Session, deadlines: RegisterDeadlines, day: dt.date | None = None, schools: frozenset[str] | None = None
+) -> Reconciliation:
+    """`day` (default today) reconciled against the school clock now: what the API, the CLI and the
+    metrics all report."""
+    now = school_now(utcnow())
+    return reconciliation_of(session, day or now.date(), now=now, deadlines=deadlines, schools=schools)

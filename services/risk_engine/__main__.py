@@ -13,7 +13,9 @@ from shared.settings import kafka_settings
 def main() -> None:
     app = create_app(get_settings(), kafka_settings())
     app.conf.logging_config = logging_config("risk_engine")  # the same lines as every service
-    worker = faust.Worker(app, loglevel="INFO", quiet=True)
+    # Left redirected, sys.stdout becomes a logger whose records our handler writes back to sys.stdout:
+    # mode's recursion guard then drops every line the worker logs.
+    worker = faust.Worker(app, loglevel="INFO", quiet=True, redirect_stdouts=False)
     worker.execute_from_commandline()
 
 

@@ -56,6 +56,7 @@ class Stack:
             **os.environ,
             **service_env(data_dir, bootstrap, self.smtp.port),
             **{PORT_SETTINGS[name]: str(port) for name, port in self.ports.items()},
+            "PYTHONUNBUFFERED": "1",  # a killed service's log keeps its last lines
         }
         self.processes: dict[str, subprocess.Popen] = {}
 

@@ -37,6 +37,8 @@ def test_bad_events_are_dead_lettered_and_the_streams_go_on(stack, kafka):
     )
     assert stack.metric("risk_engine", "risk_engine_dead_letters_total", topic="attendance.marks") == 2
     assert "risk_engine_consumer_lag" in httpx.get(f"{stack.url('risk_engine')}/metrics").text
+    # The running worker's own lines reach its log (faust's stdout redirection once swallowed them all).
+    assert "WARNING dead-lettered a mark" in " ".join(stack.log("risk_engine").split())
     # Referrals reads marks too (for the pupil page): it dead-letters the two bad marks as well.
     referral_letters = sorted(
         (dead.source_topic, dead.offset) for _, dead in read_topic(kafka, topics.REFERRALS_DLQ, 3)

@@ -6,6 +6,12 @@
   Table recovery reads a changelog up to that offset, so it skipped the rest of the batch and
   lost state whose marks were already committed; end offsets are completed here by reading
   the last batch. On Apache Kafka nothing lies past the reported end and they are unchanged.
+- After a rebalance faust seeks every partition back to its committed offset, because records
+  fetched while the assignment changed are dropped unprocessed. aiokafka does not seek a partition
+  with no commit yet (or one at offset 0), so those dropped records were skipped for good: a worker
+  that took over a partition whose previous owner died before its first commit lost every mark
+  fetched during the takeover. Such a partition is sought to its beginning here, as the
+  consumer's `earliest` reset policy says.
 """
 
 from __future__ import annotations
@@ -67,12 +73,27 @@ async def complete_end_offsets(kafka: KafkaSettings, reported: Mapping[TP, int |
         await consumer.stop()
 
 
+async def seek_to_committed_or_beginning(consumer: AIOKafkaConsumer, leave: set[str]) -> dict[TopicPartition, int | None]:
+    """Seek each assigned partition to its committed offset, or to its beginning when it has none;
+    partitions of the topics in `leave` (faust's changelogs, which it positions itself) are left
+    where they are. Returns the committed offsets, as aiokafka's seek_to_committed does."""
+    committed = await consumer.seek_to_committed()
+    uncommitted = [tp for tp, offset in committed.items() if not offset and tp.topic not in leave]
+    if uncommitted:
+        await consumer.seek_to_beginning(*uncommitted)
+    return committed
+
+
 class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
     def _create_worker_consumer(self, transport):
         consumer = super()._create_worker_consumer(transport)
         # aiokafka reads this when start() builds its fetcher.
         consumer._fetch_max_wait_ms = kafka_settings().fetch_max_wait_ms
         return consumer
+
+    async def seek_to_committed(self) -> Mapping[TP, int | None]:
+        changelogs = self.app.tables.changelog_topics
+        return await self.call_thread(seek_to_committed_or_beginning, self._ensure_consumer(), changelogs)
 
     async def _highwaters(self, partitions: list[TP]) -> Mapping[TP, int | None]:
         return await complete_end_offsets(kafka_settings(), await super()._highwaters(partitions))

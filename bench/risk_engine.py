@@ -223,13 +223,14 @@ def broker_process() -> psutil.Process:
     raise RuntimeError("no broker process among this benchmark's children")
 
 
-def changelog_on_disk_mb(data_dir: Path, app_id: str) -> float | None:
-    """The state changelog's segment files in Apache Kafka's log directory (not the index files, which
-    Kafka preallocates at 10 MB each); Tansu's memory store has none."""
+def changelog_on_disk(data_dir: Path, app_id: str) -> int | None:
+    """Bytes of the state changelog's segment files in Apache Kafka's log directory (not the index
+    files, which Kafka preallocates at 10 MB each); Tansu's memory store has none. Nothing is
+    compacted during a run (segments roll at 1 GB or after 7 days), so this is what was written."""
     folders = list((data_dir / "kafka" / "log").glob(f"{app_id}-pupil-state-changelog-*"))
     if not folders:
         return None
-    return round(sum(f.stat().st_size for folder in folders for f in folder.glob("*.log")) / 2**20, 1)
+    return sum(f.stat().st_size for folder in folders for f in folder.glob("*.log"))
 
 
 def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict:
@@ -269,7 +270,7 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
         for thread in threads:
             thread.join()  # the peaks are final before they are read
     peak = sum(max(p) for p in peaks)
-    return {
+    figures = {
         "workers": workers,
         "pupils": pupils,
         "marks": total,
@@ -278,8 +279,14 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
         "peak_rss_mb": round(peak / 2**20),
         "memory_per_pupil_kb": round((peak - baseline) / pupils / 1024, 1),
         "broker_peak_rss_mb": round(max(broker_peaks) / 2**20),
-        "changelog_on_disk_mb": changelog_on_disk_mb(data_dir, app_id),
     }
+    on_disk = changelog_on_disk(data_dir, app_id)
+    if on_disk is not None:
+        figures |= {
+            "changelog_on_disk_mb": round(on_disk / 2**20, 1),
+            "changelog_bytes_per_mark": round(on_disk / total),
+        }
+    return figures
 
 
 def main(argv: list[str] | None = None) -> None:

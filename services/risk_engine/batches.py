@@ -4,7 +4,8 @@ Per take: marks are decoded (undecodable or refused ones are dead-lettered), gro
 enrolment, and each enrolment is processed on its own, so an error in one pupil's marks
 dead-letters exactly those marks and every other pupil's go on. Then, in this order:
 1. the alerts and dead letters are sent and acknowledged by the broker;
-2. the changed states (changelog) and snapshots are sent and acknowledged;
+2. the changed states' pieces (changelog, each pupil's in one batch) and snapshots are sent and
+   acknowledged;
 3. the store is written, and the cohorts (the seasonal reference, cohorts.py) follow it;
 and only when `process` returns does faust ack the take's events, so offsets are committed
 last. A crash anywhere repeats work (idempotent: same alert ids, states set not added) and
@@ -20,15 +21,16 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import faust
-import pydantic_core
 from aiokafka.structs import TopicPartition
 from pydantic import ValidationError
 
 from services.risk_engine import engine, metrics
 from services.risk_engine.contexts import Contexts
+from services.risk_engine.figures import Counts
 from services.risk_engine.health import Progress
 from services.risk_engine.output import Record
 from services.risk_engine.state import PupilState
+from services.risk_engine.stored_state import Pieces
 from services.risk_engine.tables import within_none
 from shared import topics
 from shared.events import AttendanceMark, DeadLetter, pupil_key, utcnow
@@ -45,9 +47,11 @@ class States(Protocol):
 
     def get(self, key: str, event: faust.EventT) -> PupilState | None: ...
 
-    def put(self, key: str, value: bytes, event: faust.EventT) -> None: ...
+    def pieces(self, key: str, state: PupilState, stored: PupilState | None) -> Pieces: ...
 
-    def each(self) -> Iterator[tuple[str, PupilState]]: ...
+    def put(self, pieces: Pieces, event: faust.EventT) -> None: ...
+
+    def counts(self) -> Iterator[tuple[str, str, Counts]]: ...
 
     def mark_persisted(self, partition: int, offset: int) -> None: ...
 
@@ -106,18 +110,26 @@ class MarkBatches:
         alerts = [_alert_record(outcome.partition, alert) for outcome in outcomes for alert in outcome.step.alerts]
         await self._output.send(alerts + letters)  # every alert acknowledged before the state that records it
         changed = [outcome for outcome in outcomes if outcome.step.changed]
-        states = [(outcome, pydantic_core.to_json(outcome.step.state)) for outcome in changed]
+        stored = [(o, self._states.pieces(o.enrolment.key, o.step.state, o.before)) for o in changed]
         written = await self._output.send(
-            [Record(self._states.changelog_topic, o.partition, o.enrolment.key.encode(), value) for o, value in states]
+            [record for outcome, pieces in stored for record in self._changelog_records(outcome, pieces)]
             + [_snapshot_record(outcome) for outcome in changed]
         )
-        for outcome, value in states:
-            self._states.put(outcome.enrolment.key, value, outcome.enrolment.events[-1])
+        for outcome, pieces in stored:
+            self._states.put(pieces, outcome.enrolment.events[-1])
             self._follow_in_cohorts(outcome)
         for tp, offset in written.items():
             if tp.topic == self._states.changelog_topic:
                 self._states.mark_persisted(tp.partition, offset)
         self._count(batch, outcomes, len(letters))
+
+    def _changelog_records(self, outcome: Outcome, pieces: Pieces) -> list[Record]:
+        """A pupil's pieces, in one batch: a crash keeps all of them or none (stored_state.py)."""
+        topic = self._states.changelog_topic
+        return [
+            Record(topic, outcome.partition, key.encode(), value, with_previous=index > 0)
+            for index, (key, value) in enumerate(pieces.items())
+        ]
 
     def _count_cohorts(self) -> None:
         """Recount the cohorts from every state held when the partitions held have changed (at
@@ -128,9 +140,9 @@ class MarkBatches:
         contexts = self._contexts
 
         def enrolments():
-            for key, state in self._states.each():
+            for key, school, counts in self._states.counts():
                 enrolled = contexts.enrolled(*key.split("|", 1))
-                yield key, state["school"], enrolled.year_group if enrolled else None, state["counts"]
+                yield key, school, enrolled.year_group if enrolled else None, counts
 
         within_none()  # the last take's event would confine reads to its partition
         contexts.cohorts.rebuild(enrolments())

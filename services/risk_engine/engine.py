@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from services.risk_engine import attendance, decline, figures, lifecycle, rules, scoring
 from services.risk_engine.state import PupilState, empty_state
+from services.risk_engine.stored_state import BLOCK_SEPARATOR
 from shared.calendar import SchoolDays
 from shared.codes import CodeTable, UnknownCode
 from shared.events import AttendanceMark, Characteristics, PupilAttendance, RiskAlert
@@ -39,6 +40,8 @@ class Step:
 def refusal(mark: AttendanceMark, table: CodeTable, latest_allowed: dt.date) -> str | None:
     """Why the engine will not apply `mark`, or None. A mark dated in the future would move the
     pupil's evaluation date past every real mark and silence their alerts."""
+    if BLOCK_SEPARATOR in mark.pupil_id or BLOCK_SEPARATOR in mark.school_urn:
+        return f"pupil_id and school_urn may not contain {BLOCK_SEPARATOR!r} (it separates the engine's stored pieces)"
     try:
         table.lookup(mark.code)
     except UnknownCode as error:

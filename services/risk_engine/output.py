@@ -21,7 +21,9 @@ from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
 
-MAX_BATCH_BYTES = 512 * 1024  # well under the broker's 1 MiB default message limit
+MAX_BATCH_BYTES = 512 * 1024  # where batches are cut: well under the broker's 1 MiB default message limit
+BUILDER_BYTES = 2 * MAX_BATCH_BYTES  # room for a unit that starts just before the cut
+RECORD_OVERHEAD = 64  # a record's framing in a batch, at most (lengths, offsets, timestamp)
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +32,22 @@ class Record:
     partition: int
     key: bytes
     value: bytes
+    with_previous: bool = False  # in the same batch as the record before it: the broker keeps all or none
+
+
+def plan_batches(records: list[Record], limit: int = MAX_BATCH_BYTES) -> list[list[Record]]:
+    """One partition's records, in order, cut into batches of about `limit` bytes; never between a
+    record and the ones `with_previous` after it (a pupil's stored pieces must land together)."""
+    batches: list[list[Record]] = []
+    size = limit  # so that the first record starts a batch
+    for record in records:
+        grows = len(record.key) + len(record.value) + RECORD_OVERHEAD
+        if not batches or (not record.with_previous and size + grows > limit):
+            batches.append([])
+            size = 0
+        batches[-1].append(record)
+        size += grows
+    return batches
 
 
 class BatchProducer:
@@ -46,7 +64,7 @@ class BatchProducer:
             # Tansu answers aiokafka's InitProducerId with an unknown error; a retried batch
             # can only repeat records whose effects are idempotent (state, snapshot, alert id).
             enable_idempotence=False,
-            max_batch_size=MAX_BATCH_BYTES,
+            max_batch_size=BUILDER_BYTES,
             request_timeout_ms=self._kafka.request_timeout_ms,
         )
         await self._producer.start()
@@ -76,13 +94,12 @@ class BatchProducer:
             by_partition[TopicPartition(record.topic, record.partition)].append(record)
         sent = []
         for tp, partition_records in by_partition.items():
-            builder, count = self._producer.create_batch(), 0
-            for record in partition_records:
-                if builder.append(key=record.key, value=record.value, timestamp=None) is None:
-                    sent.append((tp, count, await self._producer.send_batch(builder, tp.topic, partition=tp.partition)))
-                    builder, count = self._producer.create_batch(), 0
-                    builder.append(key=record.key, value=record.value, timestamp=None)  # an empty batch takes any one
-                count += 1
-            sent.append((tp, count, await self._producer.send_batch(builder, tp.topic, partition=tp.partition)))
+            for batch in plan_batches(partition_records):
+                builder = self._producer.create_batch()
+                for record in batch:
+                    if builder.append(key=record.key, value=record.value, timestamp=None) is None:
+                        raise ValueError(f"records for {tp.topic} too large for one batch ({builder.size()} bytes)")
+                future = await self._producer.send_batch(builder, tp.topic, partition=tp.partition)
+                sent.append((tp, len(batch), future))
         written = await asyncio.gather(*(future for _, _, future in sent))
         return {tp: metadata.offset + count - 1 for (tp, count, _), metadata in zip(sent, written, strict=True)}

@@ -16,6 +16,8 @@ import pydantic_core
 from faust.streams import _current_event
 from faust.types import TP
 
+from services.risk_engine import stored_state
+from services.risk_engine.figures import Counts
 from services.risk_engine.state import PupilState
 from shared.events import Characteristics, PupilContext, pupil_key
 
@@ -38,37 +40,57 @@ def within_none() -> None:
 
 
 class PupilStates:
-    """Each enrolment's `PupilState`. Written straight to the store: the changelog records are
-    sent (and acknowledged) by the batch processor before, see batches.py."""
+    """Each enrolment's `PupilState`, stored in pieces (stored_state.py). Written straight to the
+    store: the changelog records are sent (and acknowledged) by the batch processor before, see
+    batches.py."""
 
     def __init__(self, table: faust.Table) -> None:
         self._table = table
         self.changelog_topic: str = table.changelog_topic.get_topic_name()
+        self._kept_whole: set[str] = set()  # read as one record written by an earlier version
 
     def get(self, key: str, event: faust.EventT) -> PupilState | None:
         within(event)
         raw = self._table.get(key.encode())
-        return pydantic_core.from_json(raw) if raw else None
+        if not raw:
+            return None
+        head = stored_state.decode_head(raw)
+        if raw[:1] == b"{":
+            self._kept_whole.add(key)
+        return stored_state.assemble(key, head, lambda block: self._table.get(block.encode()))
 
-    def put(self, key: str, value: bytes, event: faust.EventT) -> None:
+    def pieces(self, key: str, state: PupilState, stored: PupilState | None) -> stored_state.Pieces:
+        """What to write for `state`, given `stored`, the state get() returned."""
+        return stored_state.pieces(key, state, None if key in self._kept_whole else stored)
+
+    def put(self, pieces: stored_state.Pieces, event: faust.EventT) -> None:
         within(event)
-        self._table.data[key.encode()] = value
+        for key, value in pieces.items():
+            self._table.data[key.encode()] = value
+            self._kept_whole.discard(key)
 
-    def each(self) -> Iterator[tuple[str, PupilState]]:
-        """Every enrolment this worker holds (the partitions assigned to it). A record that cannot be
-        read is passed over: its pupil's next marks dead-letter with the reason."""
-        for key, raw in self._table.data.items():
+    def counts(self) -> Iterator[tuple[str, str, Counts]]:
+        """(key, school, running counts) of every enrolment this worker holds (the partitions
+        assigned to it). A record that cannot be read is passed over: its pupil's next marks
+        dead-letter with the reason."""
+        for raw_key, raw in self._table.data.items():
+            key = raw_key.decode()
+            if not stored_state.is_head(key):
+                continue
             try:
-                yield key.decode(), pydantic_core.from_json(raw)
-            except ValueError:
+                head = stored_state.decode_head(raw)
+            except stored_state.UnreadableState:
                 log.warning("passed over an unreadable pupil state while counting cohorts")
+                continue
+            yield key, head["school"], head["counts"]
 
     def mark_persisted(self, partition: int, offset: int) -> None:
         """The store now holds everything up to `offset` of the changelog partition (for RocksDB's restart)."""
         self._table.data.set_persisted_offset(TP(self.changelog_topic, partition), offset)
 
     def __len__(self) -> int:
-        return len(self._table)
+        separator = stored_state.BLOCK_SEPARATOR.encode()
+        return sum(1 for key in self._table.data if separator not in key)
 
 
 class Enrolled(NamedTuple):

@@ -73,7 +73,9 @@ async def complete_end_offsets(kafka: KafkaSettings, reported: Mapping[TP, int |
         await consumer.stop()
 
 
-async def seek_to_committed_or_beginning(consumer: AIOKafkaConsumer, leave: set[str]) -> dict[TopicPartition, int | None]:
+async def seek_to_committed_or_beginning(
+    consumer: AIOKafkaConsumer, leave: set[str]
+) -> dict[TopicPartition, int | None]:
     """Seek each assigned partition to its committed offset, or to its beginning when it has none;
     partitions of the topics in `leave` (faust's changelogs, which it positions itself) are left
     where they are. Returns the committed offsets, as aiokafka's seek_to_committed does."""

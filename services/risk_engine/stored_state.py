@@ -1,0 +1,113 @@
+"""How a pupil's state is laid out in the engine's table and its changelog: in pieces, so that a mark
+writes a few hundred bytes rather than the pupil's whole year. Pure.
+
+A state is stored as
+- a head under the enrolment's key ("school|pupil"): everything but the settled sessions, that is
+  the running counts, the evaluation date, the alert episodes and each record's current week of
+  cells, as zlib-compressed JSON;
+- the cells before each record's current week, in blocks of four weeks under
+  "school|pupil#<record key>#<block>", written when a week is settled into them and again only if a
+  late mark or correction changes them.
+A mark for this week rewrites the head alone (one settled week a fortnight or so moves into its
+block), where writing the whole state cost about 6 KB a mark by the end of the year. Pieces never
+shrink or disappear, so a compacted changelog, which keeps every key's latest value, restores them.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable
+
+import pydantic_core
+
+from services.risk_engine.attendance import CELL
+from services.risk_engine.state import PupilState
+
+WEEK = 14 * CELL  # AM and PM cells of seven days: the cells run from 1 September, weekends included
+BLOCK = 4 * WEEK
+BLOCK_SEPARATOR = "#"  # never in a school URN or a pupil id (shared/events.py)
+COMPRESSION_LEVEL = 1  # the head is small: the fastest level saves nearly as much as the best
+
+Pieces = dict[str, bytes]
+
+
+class UnreadableState(ValueError):
+    """A stored head or block that does not make a state (a corrupt or truncated record)."""
+
+
+def is_head(key: str) -> bool:
+    return BLOCK_SEPARATOR not in key
+
+
+def _settled_length(cells: str) -> int:
+    """Where the current week begins: every cell before it is settled into blocks."""
+    return (len(cells) - 1) // WEEK * WEEK if cells else 0
+
+
+def _blocks(key: str, state: PupilState) -> dict[str, str]:
+    blocks = {}
+    for record, cells in state["records"].items():
+        settled = _settled_length(cells)
+        for start in range(0, settled, BLOCK):
+            blocks[f"{key}{BLOCK_SEPARATOR}{record}{BLOCK_SEPARATOR}{start // BLOCK}"] = cells[
+                start : min(start + BLOCK, settled)
+            ]
+    return blocks
+
+
+def _head(state: PupilState) -> bytes:
+    current = {record: [settled, cells[settled:]] for record, cells in state["records"].items()
+               for settled in [_settled_length(cells)]}  # fmt: skip
+    head = {field: value for field, value in state.items() if field != "records"} | {"current": current}
+    return zlib.compress(pydantic_core.to_json(head), COMPRESSION_LEVEL)
+
+
+def pieces(key: str, state: PupilState, stored: PupilState | None) -> Pieces:
+    """What to write for `state` when `stored` is what the table holds now (None: nothing, or a
+    state kept whole by an earlier version): the head, and every block that differs."""
+    before = _blocks(key, stored) if stored is not None else {}
+    changed = {block: cells.encode() for block, cells in _blocks(key, state).items() if before.get(block) != cells}
+    return {key: _head(state)} | changed
+
+
+HEAD_FIELDS = frozenset({"school", "counts", "latest", "calendar", "alerts", "current"})
+
+
+def decode_head(raw: bytes) -> dict:
+    """A head's fields (the state without its settled cells); a state kept whole by an earlier
+    version (plain JSON) reads as its own head, with every cell current."""
+    try:
+        if raw[:1] == b"{":
+            state = pydantic_core.from_json(raw)
+            head = {**state, "current": {record: [0, cells] for record, cells in state.pop("records").items()}}
+        else:
+            head = pydantic_core.from_json(zlib.decompress(raw))
+    except (ValueError, zlib.error, KeyError, AttributeError, TypeError) as error:
+        raise UnreadableState(f"unreadable pupil state: {error}") from error
+    if not isinstance(head, dict) or not head.keys() >= HEAD_FIELDS:
+        raise UnreadableState("unreadable pupil state: not a stored state's head")
+    return head
+
+
+def assemble(key: str, head: dict, read: Callable[[str], bytes | None]) -> PupilState:
+    """The state from its head and the blocks `read` finds in the table."""
+    records = {}
+    for record, (settled, current) in head["current"].items():
+        parts = []
+        for block in range(0, settled, BLOCK):
+            raw = read(f"{key}{BLOCK_SEPARATOR}{record}{BLOCK_SEPARATOR}{block // BLOCK}")
+            if raw is None:
+                raise UnreadableState(f"a block of settled sessions is missing ({record}, block {block // BLOCK})")
+            parts.append(raw.decode())
+        settled_cells = "".join(parts)
+        if len(settled_cells) != settled:
+            raise UnreadableState(f"settled sessions of record {record} are {len(settled_cells)} long, not {settled}")
+        records[record] = settled_cells + current
+    return PupilState(
+        school=head["school"],
+        records=records,
+        counts=head["counts"],
+        latest=head["latest"],
+        calendar=head["calendar"],
+        alerts=head["alerts"],
+    )

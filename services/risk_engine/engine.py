@@ -75,7 +75,7 @@ def apply_mark(state: PupilState | None, mark: AttendanceMark, context: Context)
         counts = figures.recount(records, days, table)
         latest = _latest_school_day(records, days)
     else:
-        counts = {key: list(row) for key, row in state["counts"].items()}
+        counts = dict(state["counts"])  # adjust() replaces the rows it changes
         figures.adjust(counts, mark.school_urn, mark.date, previous, mark.code, days, table)
         latest = state["latest"]
         if days.is_school_day(mark.date):

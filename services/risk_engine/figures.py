@@ -82,15 +82,17 @@ def contribution(code: str, table: CodeTable) -> tuple[int, ...] | None:
 def adjust(
     counts: Counts, school: str, day: dt.date, old_code: str | None, new_code: str, days: SchoolDays, table: CodeTable
 ) -> None:
-    """Move one session from its old code to its new one in the running counts (in place)."""
+    """Move one session from its old code to its new one in the running counts. Rows are replaced,
+    never changed in place, so a shallow copy of `counts` leaves the original as it was."""
     removed = contribution(old_code, table) if old_code else None
     added = contribution(new_code, table)
     for key in count_keys(school, day, days):
-        row = counts.setdefault(key, [0] * 4)
+        row = counts.get(key) or [0] * 4
         if removed:
-            row[:] = [value - part for value, part in zip(row, removed, strict=True)]
+            row = [value - part for value, part in zip(row, removed, strict=True)]
         if added:
-            row[:] = [value + part for value, part in zip(row, added, strict=True)]
+            row = [value + part for value, part in zip(row, added, strict=True)]
+        counts[key] = row
 
 
 def recount(records: Records, days: SchoolDays, table: CodeTable) -> Counts:

@@ -44,15 +44,25 @@ def _settled_length(cells: str) -> int:
     return (len(cells) - 1) // WEEK * WEEK if cells else 0
 
 
-def _blocks(key: str, state: PupilState) -> dict[str, str]:
-    blocks = {}
-    for record, cells in state["records"].items():
-        settled = _settled_length(cells)
-        for start in range(0, settled, BLOCK):
-            blocks[f"{key}{BLOCK_SEPARATOR}{record}{BLOCK_SEPARATOR}{start // BLOCK}"] = cells[
-                start : min(start + BLOCK, settled)
-            ]
-    return blocks
+def _block_key(key: str, record: str, start: int) -> str:
+    return f"{key}{BLOCK_SEPARATOR}{record}{BLOCK_SEPARATOR}{start // BLOCK}"
+
+
+def _changed_blocks(key: str, record: str, cells: str, old: str | None) -> Pieces:
+    """The blocks of `cells` that differ from those of `old` (None: none stored, so every block)."""
+    settled = _settled_length(cells)
+    old_settled = _settled_length(old) if old is not None else 0
+    first = 0
+    if old is not None and cells.startswith(old[:old_settled]):  # the usual case: sessions only added
+        if settled == old_settled:
+            return {}
+        first = old_settled // BLOCK * BLOCK  # blocks before the one the old settled cells end in are as they were
+    changed = {}
+    for start in range(first, settled, BLOCK):
+        block = cells[start : min(start + BLOCK, settled)]
+        if old is None or old[start : min(start + BLOCK, old_settled)] != block:
+            changed[_block_key(key, record, start)] = block.encode()
+    return changed
 
 
 def _head(state: PupilState) -> bytes:
@@ -65,9 +75,11 @@ def _head(state: PupilState) -> bytes:
 def pieces(key: str, state: PupilState, stored: PupilState | None) -> Pieces:
     """What to write for `state` when `stored` is what the table holds now (None: nothing, or a
     state kept whole by an earlier version): the head, and every block that differs."""
-    before = _blocks(key, stored) if stored is not None else {}
-    changed = {block: cells.encode() for block, cells in _blocks(key, state).items() if before.get(block) != cells}
-    return {key: _head(state)} | changed
+    written = {key: _head(state)}
+    for record, cells in state["records"].items():
+        old = stored["records"].get(record) if stored is not None else None
+        written |= _changed_blocks(key, record, cells, old)
+    return written
 
 
 HEAD_FIELDS = frozenset({"school", "counts", "latest", "calendar", "alerts", "current"})
@@ -95,7 +107,7 @@ def assemble(key: str, head: dict, read: Callable[[str], bytes | None]) -> Pupil
     for record, (settled, current) in head["current"].items():
         parts = []
         for block in range(0, settled, BLOCK):
-            raw = read(f"{key}{BLOCK_SEPARATOR}{record}{BLOCK_SEPARATOR}{block // BLOCK}")
+            raw = read(_block_key(key, record, block))
             if raw is None:
                 raise UnreadableState(f"a block of settled sessions is missing ({record}, block {block // BLOCK})")
             parts.append(raw.decode())

@@ -51,13 +51,14 @@ class PupilStates:
 
     def get(self, key: str, event: faust.EventT) -> PupilState | None:
         within(event)
-        raw = self._table.get(key.encode())
+        store = self._table.data  # read as written (put): faust's Table layer costs ~3 µs a read
+        raw = store.get(key.encode())
         if not raw:
             return None
         head = stored_state.decode_head(raw)
         if raw[:1] == b"{":
             self._kept_whole.add(key)
-        return stored_state.assemble(key, head, lambda block: self._table.get(block.encode()))
+        return stored_state.assemble(key, head, lambda block: store.get(block.encode()))
 
     def pieces(self, key: str, state: PupilState, stored: PupilState | None) -> stored_state.Pieces:
         """What to write for `state`, given `stored`, the state get() returned."""

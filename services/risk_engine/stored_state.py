@@ -8,8 +8,8 @@ A state is stored as
 - the cells before each record's current week, in blocks of four weeks under
   "school|pupil#<record key>#<block>", written when a week is settled into them and again only if a
   late mark or correction changes them.
-A mark for this week rewrites the head alone (one settled week a fortnight or so moves into its
-block), where writing the whole state cost about 6 KB a mark by the end of the year. Pieces never
+A mark for this week rewrites the head alone (the first mark of a week also writes the block the
+last week settled into), where writing the whole state cost about 6 KB a mark by the summer. Pieces never
 shrink or disappear, so a compacted changelog, which keeps every key's latest value, restores them.
 """
 
@@ -25,7 +25,7 @@ from services.risk_engine.state import PupilState
 
 WEEK = 14 * CELL  # AM and PM cells of seven days: the cells run from 1 September, weekends included
 BLOCK = 4 * WEEK
-BLOCK_SEPARATOR = "#"  # never in a school URN or a pupil id (shared/events.py)
+BLOCK_SEPARATOR = "#"  # the engine refuses marks whose pupil id or school holds one (engine.refusal)
 COMPRESSION_LEVEL = 1  # the head is small: the fastest level saves nearly as much as the best
 
 Pieces = dict[str, bytes]
@@ -85,11 +85,16 @@ def pieces(key: str, state: PupilState, stored: PupilState | None) -> Pieces:
 HEAD_FIELDS = frozenset({"school", "counts", "latest", "calendar", "alerts", "current"})
 
 
+def kept_whole(raw: bytes) -> bool:
+    """A state written whole, as plain JSON, by the version before pieces (a head is compressed)."""
+    return raw[:1] == b"{"
+
+
 def decode_head(raw: bytes) -> dict:
     """A head's fields (the state without its settled cells); a state kept whole by an earlier
-    version (plain JSON) reads as its own head, with every cell current."""
+    version reads as its own head, with every cell current."""
     try:
-        if raw[:1] == b"{":
+        if kept_whole(raw):
             state = pydantic_core.from_json(raw)
             head = {**state, "current": {record: [0, cells] for record, cells in state.pop("records").items()}}
         else:

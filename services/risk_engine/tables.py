@@ -56,7 +56,7 @@ class PupilStates:
         if not raw:
             return None
         head = stored_state.decode_head(raw)
-        if raw[:1] == b"{":
+        if stored_state.kept_whole(raw):
             self._kept_whole.add(key)
         return stored_state.assemble(key, head, lambda block: store.get(block.encode()))
 

@@ -5,6 +5,7 @@ import asyncio
 import datetime as dt
 
 import faust
+import pydantic_core
 import pytest
 from aiokafka.structs import TopicPartition
 
@@ -180,6 +181,20 @@ def test_a_far_future_mark_on_the_topic_cannot_silence_a_pupil():
     asyncio.run(wiring.batches.process(wiring.take(marks("a", DAYS[:50]))))
     raised = {alert.rule for alert in wiring.output.decoded(topics.RISK_ALERTS)}
     assert {"missing_education", "persistent_absence", "unauthorised_10_in_10"} <= raised
+
+
+def test_a_state_written_whole_by_the_earlier_version_is_rewritten_in_full_pieces():
+    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    current = Wiring()
+    asyncio.run(current.batches.process(current.take(marks("p", DAYS[:40], code=""))))
+    upgraded = Wiring()
+    whole = pydantic_core.to_json(current.states.get(key, event))
+    upgraded.state_table.data[key.encode()] = whole  # as the version before pieces stored it
+    for wiring in (current, upgraded):
+        asyncio.run(wiring.batches.process(wiring.take(marks("p", DAYS[40:41], code=""))))
+    restarted = PupilStates(upgraded.state_table)  # reads only what the store holds now
+    assert restarted.get(key, event) == current.states.get(key, event)
+    assert sum(1 for stored in upgraded.state_table.data if b"#" in stored) >= 2  # its blocks were written
 
 
 def test_a_pupil_at_two_schools_has_two_records_and_two_sets_of_alerts():

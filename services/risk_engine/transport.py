@@ -12,6 +12,11 @@
   that took over a partition whose previous owner died before its first commit lost every mark
   fetched during the takeover. Such a partition is sought to its beginning here, as the
   consumer's `earliest` reset policy says.
+- faust's stream skips a record fetched before a rebalance that reaches it after (a stale
+  generation, or while the flow is suspended), and acks it "so the lag does not grow": the next
+  commit then moved the committed offset past a mark nobody had processed, and the seek after the
+  rebalance resumed beyond it. A record the stream never took for processing is not acked here;
+  the seek to the committed offset reads it again.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from collections.abc import Mapping
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
 from faust.transport.drivers import aiokafka as faust_aiokafka
-from faust.types import TP
+from faust.types import TP, Message
 
 from shared.settings import KafkaSettings, kafka_settings
 
@@ -104,6 +109,11 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 class Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    def ack(self, message: Message) -> bool:
+        if not message.tracked:  # skipped by the stream, never processed: committing it would lose it
+            return False
+        return super().ack(message)
 
 
 class Transport(faust_aiokafka.Transport):

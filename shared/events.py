@@ -178,6 +178,25 @@ class ActivityAttendance(Event):
     recorded_at: AwareDatetime = Field(description="When the register was taken; the latest wins")
 
 
+class ParentMessageArm(enum.StrEnum):
+    SENT = "sent"  # a message was due to the pupil's parents
+    HELD_BACK = "held_back"  # the randomised comparison group: recorded, not sent
+    OPTED_OUT = "opted_out"  # the family asked not to get these messages
+    NO_CONTACT = "no_contact"  # the school holds no way to reach them
+
+
+class ParentRoundEntry(Event):
+    """A flagged pupil's place in a school's half-term round of messages to parents: the arm only,
+    never the message, the days it stated or a contact. A round with a hold-back share above 0 was
+    randomised, which is what lets the messages' effect be measured."""
+
+    pupil_id: str
+    school_urn: str
+    half_term_start: dt.date = Field(description="The round: the first school day of the half-term")
+    arm: ParentMessageArm
+    hold_back_share: float = Field(ge=0.0, le=0.9, description="The share the school's plan held back at random")
+
+
 class Transition(enum.StrEnum):
     RAISED = "raised"
     ESCALATED = "escalated"

@@ -75,6 +75,8 @@ ACTIVITIES = Topic(
 )
 ACTIVITY_ATTENDANCE = Topic("activity.attendance", events.ActivityAttendance, key_fields=PUPIL_KEY, writer="ingest")
 REFERRAL_EVENTS = Topic("referral.events", events.ReferralEvent, key_fields=PUPIL_KEY, writer="referrals")
+# One entry per pupil per round (a pupil is in many rounds, so not compacted); insight reads it.
+PARENT_ROUNDS = Topic("parent.rounds", events.ParentRoundEntry, key_fields=PUPIL_KEY, writer="notifications")
 
 
 def dead_letter_topic(service: str) -> Topic:
@@ -102,6 +104,7 @@ REGISTRY: tuple[Topic, ...] = (
     RISK_ALERTS,
     PUPIL_ATTENDANCE,
     REFERRAL_EVENTS,
+    PARENT_ROUNDS,
     ACTIVITIES,
     ACTIVITY_ATTENDANCE,
     RISK_ENGINE_DLQ,

@@ -10,6 +10,8 @@ from shared.events import (
     ActivityKind,
     AttendanceMark,
     Characteristics,
+    ParentMessageArm,
+    ParentRoundEntry,
     PupilAttendance,
     PupilContext,
     PupilIdentity,
@@ -115,3 +117,11 @@ def came_to(pupil: str, day: dt.date, *, attended: bool = True, activity_id: str
     """One pupil's register entry for one session of an activity."""
     return ActivityAttendance(activity_id=activity_id, pupil_id=pupil, school_urn=school, date=day, attended=attended,
                               recorded_at=dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))  # fmt: skip
+
+
+def round_entry(
+    pupil: str, start: dt.date, *, arm: ParentMessageArm = ParentMessageArm.SENT, school: str = SCHOOL_A,
+    share: float = 0.5,
+) -> ParentRoundEntry:  # fmt: skip
+    """A pupil's arm in a school's half-term round of parent messages (share > 0: randomised)."""
+    return ParentRoundEntry(pupil_id=pupil, school_urn=school, half_term_start=start, arm=arm, hold_back_share=share)

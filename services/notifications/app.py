@@ -25,6 +25,7 @@ from shared.database import make_engine
 from shared.kafka import DeadLetterPublisher
 from shared.migrations import upgrade
 from shared.ops import add_operations_routes, settle_after_startup
+from shared.outbox import OutboxPublisher
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
 
@@ -88,7 +89,9 @@ def create_app(
         loop = ConsumerLoop(kafka, settings.consumer_group, CONSUMED_TOPICS, handle, topics.NOTIFICATIONS_DLQ,
                             metrics.CONSUMED, handle_many=handle_many)  # fmt: skip
         dead_letters = DeadLetterPublisher(kafka, topics.NOTIFICATIONS_DLQ, client_id="notifications-dispatch")
-        dispatcher = Dispatcher(engine, settings, channels_from(settings, smtp, notify, teams), dead_letters)
+        outbox = OutboxPublisher(engine, kafka, client_id="notifications-outbox")
+        dispatcher = Dispatcher(engine, settings, channels_from(settings, smtp, notify, teams), dead_letters,
+                                publish=lambda: metrics.OUTBOX_PUBLISHED.inc(outbox.publish_pending()))  # fmt: skip
         app.state.engine, app.state.consumer, app.state.dispatcher = engine, loop, dispatcher
         app.state.notify = notify
         if settings.consumer_enabled:
@@ -102,6 +105,7 @@ def create_app(
             loop.join(timeout=10)
             dispatcher.join(timeout=10)
         dead_letters.close()
+        outbox.close()
         engine.dispose()
 
     def report() -> tuple[bool, dict]:

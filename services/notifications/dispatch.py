@@ -39,17 +39,22 @@ log = logging.getLogger(__name__)
 DUE_PER_ROUND = 200
 NO_POSITION = -1  # a failed delivery's dead letter: the event was read fine, its delivery failed
 QUICK_WAIT_MAX_S = 1.0
-ROUNDS_EVERY_S = 60.0  # parent rounds start at half-terms: a look a minute is plenty
 
 DeadLetterSink = Callable[[DeadLetter], None]
 
 
 class Dispatcher(threading.Thread):
     def __init__(
-        self, engine: Engine, settings: Settings, channels: Mapping[Channel, ChannelSender], dead_letter: DeadLetterSink
+        self,
+        engine: Engine,
+        settings: Settings,
+        channels: Mapping[Channel, ChannelSender],
+        dead_letter: DeadLetterSink,
+        publish: Callable[[], int] = lambda: 0,
     ) -> None:
         super().__init__(name="notifications-dispatcher", daemon=True)
         self._engine, self._settings, self._channels, self._dead_letter = engine, settings, channels, dead_letter
+        self._publish = publish  # the outbox (parent rounds' entries), after each pass
         self._stopping = threading.Event()
         self._pool = ThreadPoolExecutor(settings.dispatch_threads, thread_name_prefix="notifications-send")
         self.last_round: dt.datetime | None = None
@@ -62,6 +67,7 @@ class Dispatcher(threading.Thread):
         while not self._stopping.is_set():
             try:
                 busy = self.dispatch_due()
+                self._publish()
             except Exception as error:  # the database or broker is away: try again shortly
                 log.warning("dispatching failed; will retry", extra={"error": type(error).__name__})
                 busy = 0
@@ -75,7 +81,8 @@ class Dispatcher(threading.Thread):
         and record every outcome in one commit; returns how many were tried."""
         now = now or utcnow()
         with Session(self._engine) as session:
-            if self._rounds_looked_at is None or time.monotonic() - self._rounds_looked_at >= ROUNDS_EVERY_S:
+            since_rounds = None if self._rounds_looked_at is None else time.monotonic() - self._rounds_looked_at
+            if since_rounds is None or since_rounds >= self._settings.parent_rounds_every_s:
                 make_due_rounds(session, now)
                 self._rounds_looked_at = time.monotonic()
             gather_digests(session, now)

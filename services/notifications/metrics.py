@@ -15,3 +15,4 @@ FAILED_WAITING = Gauge(
     "notifications_failed_deliveries", "Deliveries failed for good and dead-lettered, not yet resent"
 )
 CALLBACKS = Counter("notifications_channel_receipts_total", "Delivery receipts from channels", ["channel", "status"])
+OUTBOX_PUBLISHED = Counter("notifications_outbox_published_total", "Parent round entries published from the outbox")

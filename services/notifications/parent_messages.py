@@ -12,20 +12,12 @@ pupil id, so the assignment is reproducible and owes nothing to anyone's judgeme
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import hashlib
 
 from shared.calendar import SchoolDays
 
 START_WINDOW_SCHOOL_DAYS = 5  # a round missed on the first day (service down) still goes that week
 DAYS_PLACEHOLDER = "{days_missed}"
-
-
-class Arm(enum.StrEnum):
-    SENT = "sent"  # a message was due to the pupil's parents
-    HELD_BACK = "held_back"  # the randomised comparison group: recorded, not sent
-    OPTED_OUT = "opted_out"  # the family asked not to get these messages
-    NO_CONTACT = "no_contact"  # the school holds no way to reach them
 
 
 def half_term_starts(days: SchoolDays) -> list[dt.date]:

@@ -24,7 +24,6 @@ from services.notifications.models import (
     SessionsSoFar,
 )
 from services.notifications.parent_messages import (
-    Arm,
     check_wording,
     current_half_term_start,
     days_missed,
@@ -33,7 +32,10 @@ from services.notifications.parent_messages import (
 )
 from shared.alert_titles import RULES
 from shared.calendar_store import school_days
+from shared.events import ParentMessageArm, ParentRoundEntry
+from shared.outbox import add_to_outbox
 from shared.time import SCHOOL_TIMEZONE
+from shared.topics import PARENT_ROUNDS
 
 
 class NewParentPlan(ParentPlanFields):
@@ -93,11 +95,11 @@ def make_round(session: Session, plan: ParentPlan, start: dt.date, now: dt.datet
             )
         )
     )
-    counts = dict.fromkeys(Arm, 0)
+    counts = dict.fromkeys(ParentMessageArm, 0)
     for pupil_id in flagged:
         arm, message = _message_for(session, plan, start, pupil_id)
         counts[arm] += 1
-        if arm is Arm.SENT:
+        if arm is ParentMessageArm.SENT:
             _queue(session, plan, message, now)
     round_ = ParentRound(school_urn=plan.school_urn, half_term_start=start, flagged=len(flagged),
                          **{arm.value: count for arm, count in counts.items()})  # fmt: skip
@@ -105,18 +107,25 @@ def make_round(session: Session, plan: ParentPlan, start: dt.date, now: dt.datet
     return round_
 
 
-def _message_for(session: Session, plan: ParentPlan, start: dt.date, pupil_id: str) -> tuple[Arm, ParentMessage]:
+def _message_for(
+    session: Session, plan: ParentPlan, start: dt.date, pupil_id: str
+) -> tuple[ParentMessageArm, ParentMessage]:
+    """The pupil's arm and message record, and (in the same transaction) the round entry that the
+    reporting store reads from the outbox."""
     figures = session.get(SessionsSoFar, (plan.school_urn, pupil_id))
     possible, attended = (figures.possible, figures.attended) if figures else (0, 0)
     contacts = session.get(ParentContacts, (plan.school_urn, pupil_id))
     if held_back(pupil_id, seed=plan.seed, share=plan.hold_back_share):
-        arm = Arm.HELD_BACK  # assigned before anything about the family is looked at
+        arm = ParentMessageArm.HELD_BACK  # assigned before anything about the family is looked at
     elif contacts is not None and contacts.opted_out:
-        arm = Arm.OPTED_OUT
+        arm = ParentMessageArm.OPTED_OUT
     elif contacts is None or not contacts.parents:
-        arm = Arm.NO_CONTACT
+        arm = ParentMessageArm.NO_CONTACT
     else:
-        arm = Arm.SENT
+        arm = ParentMessageArm.SENT
+    entry = ParentRoundEntry(pupil_id=pupil_id, school_urn=plan.school_urn, half_term_start=start, arm=arm,
+                             hold_back_share=plan.hold_back_share)  # fmt: skip
+    add_to_outbox(session, PARENT_ROUNDS, entry, dedupe_key=f"parent-round:{plan.school_urn}:{start}:{pupil_id}")
     message = ParentMessage(school_urn=plan.school_urn, pupil_id=pupil_id, half_term_start=start, arm=arm,
                             rules=plan.rules, days_missed=days_missed(possible, attended),
                             possible_sessions=possible)  # fmt: skip

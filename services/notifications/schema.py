@@ -16,7 +16,8 @@ from services.notifications.models import (
 )
 from services.notifications.operators import Operator
 from shared.calendar_store import SchoolCalendarRow
+from shared.outbox import Outbox
 
 TABLES = (Delivery, Recipient, PupilYearGroup, CaseLead, SchoolCalendarRow, Operator, OpenAlert, SessionsSoFar,
-          ParentContacts, ParentPlan, ParentRound, ParentMessage)  # fmt: skip
+          ParentContacts, ParentPlan, ParentRound, ParentMessage, Outbox)  # fmt: skip
 MIGRATIONS = Path(__file__).with_name("migrations")

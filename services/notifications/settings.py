@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     max_attempts: int = Field(6, ge=1, description="Tries of a delivery before it is failed and dead-lettered")
     retry_backoff_s: float = Field(2.0, gt=0, description="First wait before a delivery is tried again; doubles")
     dispatch_interval_s: float = Field(0.2, gt=0, description="How often due deliveries are looked for when idle")
+    parent_rounds_every_s: float = Field(
+        60.0, gt=0, description="How often schools' parent-message rounds are looked for (they start at half-terms)"
+    )
 
 
 class NotifyKeyType(enum.StrEnum):

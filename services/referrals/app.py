@@ -15,7 +15,6 @@ from services.referrals.api import alerts, cases, insight, oversight, providers,
 from services.referrals.casework.measures import kpis
 from services.referrals.consumer import handle_event, handle_events
 from services.referrals.insight.recent import Recent
-from services.referrals.outbox import OutboxPublisher
 from services.referrals.reconciliation.gaps import RegisterDeadlines
 from services.referrals.reconciliation.readings import reconciliation_as_of_now
 from services.referrals.schema import MIGRATIONS
@@ -30,6 +29,7 @@ from shared.database import make_engine
 from shared.events import utcnow
 from shared.migrations import upgrade
 from shared.ops import add_operations_routes, settle_after_startup
+from shared.outbox import OutboxPublisher
 from shared.periodic import Every
 from shared.problems import install_problem_handlers
 from shared.settings import KafkaSettings
@@ -44,6 +44,7 @@ CONSUMED = (
     topics.MARKS,
     topics.ACTIVITIES,
     topics.ACTIVITY_ATTENDANCE,
+    topics.PARENT_ROUNDS,
 )
 
 
@@ -99,7 +100,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         engine = open_database(settings)
-        outbox = OutboxPublisher(engine, kafka)
+        outbox = OutboxPublisher(engine, kafka, client_id="referrals-outbox")
         loop = consumer_loop(engine, settings, kafka, outbox)
         kpi_metrics = Every(60.0, lambda: refresh_kpi_metrics(engine), name="kpi-metrics")
         register_metrics = Every(

@@ -9,6 +9,7 @@ from services.referrals.casework.cases import close_for_leaver
 from services.referrals.insight.store import (
     record_activity,
     record_activity_attendance,
+    record_parent_round_entry,
     record_weeks,
     recount_half_terms,
 )
@@ -39,6 +40,8 @@ def handle_event(session: Session, event: events.Event) -> None:
             record_activity(session, event)
         case events.ActivityAttendance():
             record_activity_attendance(session, [event])
+        case events.ParentRoundEntry():
+            record_parent_round_entry(session, event)
 
 
 def record_register(session: Session, marks: list[events.AttendanceMark]) -> None:

@@ -8,17 +8,18 @@ from services.referrals.casework.models import Alert, Case, Proposal, Provider, 
 from services.referrals.insight.store import (
     ActivityAttendanceRow,
     ActivityRow,
+    ParentRoundRow,
     PupilHalfTerm,
     PupilWeek,
     SchoolWeek,
 )
-from services.referrals.outbox import Outbox
 from services.referrals.pupils import PupilContextRow, PupilFigures, PupilIdentity
 from services.referrals.registers import RegisterSession
 from services.referrals.staff import StaffMember
 from services.referrals.web.oidc import OidcHandshake
 from services.referrals.web.sessions import SignInLink, StaffSession
 from shared.calendar_store import SchoolCalendarRow
+from shared.outbox import Outbox
 
 TABLES = (
     StaffMember,
@@ -44,5 +45,6 @@ TABLES = (
     SchoolWeek,
     ActivityRow,
     ActivityAttendanceRow,
+    ParentRoundRow,
 )
 MIGRATIONS = Path(__file__).with_name("migrations")

@@ -11,10 +11,10 @@ from services.referrals.app import open_database as open_referrals
 from services.referrals.casework.alerts import record_alert
 from services.referrals.casework.models import Alert, Case
 from services.referrals.consumer import handle_event
-from services.referrals.outbox import Outbox
 from services.referrals.settings import Settings as ReferralsSettings
 from shared.consuming import is_transient
 from shared.events import Transition
+from shared.outbox import Outbox
 from tests.databases import postgres_database
 from tests.factories import identity, risk_alert
 

@@ -7,10 +7,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from services.referrals.app import create_app, open_database
-from services.referrals.outbox import Outbox
 from services.referrals.settings import Settings
 from services.referrals.staff import Role
 from shared.events import Transition
+from shared.outbox import Outbox
 from shared.settings import KafkaSettings
 from tests.databases import database
 from tests.factories import SCHOOL_A, SCHOOL_B, attendance, context, identity, risk_alert

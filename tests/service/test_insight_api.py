@@ -6,12 +6,12 @@ import datetime as dt
 
 import pytest
 
-from services.referrals.insight.evaluation import ImpactEvaluation, ImpactRow
+from services.referrals.insight.evaluation import ImpactEvaluation, ImpactRow, ParentMessageEvaluation, RandomisedRow
 from services.referrals.insight.impact import Estimate
 from services.referrals.insight.recent import Recent
 from services.referrals.staff import Role
-from shared.events import SchoolCalendar, Term
-from tests.factories import SCHOOL_A, SCHOOL_B, activity, attendance, came_to, context, mark
+from shared.events import ParentMessageArm, SchoolCalendar, Term
+from tests.factories import SCHOOL_A, SCHOOL_B, activity, attendance, came_to, context, mark, round_entry
 from tests.service.referrals_support import consume, headers_for
 
 AS_OF = dt.date(2025, 12, 1)  # the figures' last day: in the second autumn half-term
@@ -172,10 +172,43 @@ def test_a_school_sees_no_impact_row_of_fewer_than_five_pairs(borough):
     client, _ = borough
     estimate = Estimate(0.02, -0.01, 0.05, 0.2, 6, 6, 0.9, 0.93, 0.9, 0.91)
     rows = [ImpactRow("Mentoring", "all", "All", estimate, 6), ImpactRow("Mentoring", "group", "looked_after", None, 2)]
-    evaluation = ImpactEvaluation(AS_OF, 6, rows, {"Mentoring": 6}, {"Mentoring": 0}, {"Mentoring": 0})
+    messages = ParentMessageEvaluation(1, 9, 0, [RandomisedRow("all", "All", estimate, 9),
+                                                 RandomisedRow("school", SCHOOL_A, None, 3)])  # fmt: skip
+    evaluation = ImpactEvaluation(AS_OF, 6, rows, {"Mentoring": 6}, {"Mentoring": 0}, {"Mentoring": 0}, messages)
     for schools in (frozenset({SCHOOL_A}), None):
         client.app.state.insight_views.get(("impact", schools, AS_OF), lambda: evaluation)
     school = get(borough, Role.SCHOOL_STAFF, "/v1/insight/impact", SCHOOL_A).json()
     assert [(row["by"], row["pairs"]) for row in school["rows"]] == [("all", 6)]
+    assert [(row["by"], row["pupils"]) for row in school["parent_messages"]["rows"]] == [("all", 9)]
     la = get(borough, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/impact").json()
     assert [(row["by"], row["pairs"]) for row in la["rows"]] == [("all", 6), ("group", 2)]
+    assert [(row["by"], row["pupils"]) for row in la["parent_messages"]["rows"]] == [("all", 9), ("school", 3)]
+
+
+ROUND = dt.date(2025, 11, 3)  # the second autumn half-term's first day
+
+
+def test_a_randomised_round_of_parent_messages_is_evaluated_offered_against_held_back(referrals):
+    """Twenty flagged pupils at one school, eight held back at random: the offered pupils' attendance rises
+    from 80% to 90% after the round, the held-back pupils' stays at 80%; a round that held nobody back
+    (not randomised) is not counted."""
+    _, engine = referrals
+    days = [ROUND + dt.timedelta(days=n) for n in range(-42, 42) if (ROUND + dt.timedelta(days=n)).weekday() < 5]
+    events = [calendar(SCHOOL_A)]
+    for n in range(20):
+        pupil, offered = f"r{n}", n >= 8
+        events.append(round_entry(pupil, ROUND, arm=ParentMessageArm.SENT if offered else ParentMessageArm.HELD_BACK))
+        for index, day in enumerate(days):
+            away = index % (10 if offered and day >= ROUND else 5) == 0  # 1 day in 5 absent; 1 in 10 after, if offered
+            events += [mark(pupil, day, half, "N" if away else "/") for half in ("AM", "PM")]
+    events.append(round_entry("other", ROUND, school=SCHOOL_B, share=0.0))
+    consume(engine, *events)
+
+    view = get(referrals, Role.LA_ATTENDANCE_OFFICER, "/v1/insight/impact", as_of="2026-01-16").json()
+    messages = view["parent_messages"]
+    assert (messages["rounds"], messages["entries"], messages["unmeasured"]) == (1, 20, 0)
+    overall = messages["rows"][0]["estimate"]
+    assert (overall["supported"], overall["comparison"]) == (12, 8)
+    assert overall["comparison_after"] == pytest.approx(overall["comparison_before"], abs=0.02)
+    assert overall["supported_after"] - overall["supported_before"] == pytest.approx(0.1, abs=0.02)
+    assert overall["low"] < overall["effect"] < overall["high"] and overall["low"] > 0.05

@@ -10,12 +10,14 @@ from sqlmodel import Session, select
 from services.notifications.app import create_app
 from services.notifications.models import DeliveryKind, DeliveryStatus, ParentMessage, ParentRound
 from services.notifications.operators import issue_operator_token
-from services.notifications.parent_messages import Arm, held_back
+from services.notifications.parent_messages import held_back
 from services.notifications.parent_rounds import NewParentPlan, make_due_rounds, save_plan
 from services.notifications.settings import NotifySettings, SmtpSettings
-from shared.events import ParentContact, PupilContacts, Transition
+from shared.events import ParentContact, ParentMessageArm, PupilContacts, Transition
+from shared.outbox import Outbox
 from shared.settings import KafkaSettings
 from shared.time import SCHOOL_TIMEZONE
+from shared.topics import PARENT_ROUNDS
 from tests.factories import SCHOOL_A, attendance, risk_alert
 from tests.notifications_support import notifications_in
 from tests.unit.test_parent_messages import CALENDAR
@@ -62,10 +64,10 @@ def test_a_round_goes_once_at_the_half_terms_start_stating_days_never_rates(tmp_
         arms = {m.pupil_id: m.arm for m in session.exec(select(ParentMessage))}
         [round_] = session.exec(select(ParentRound)).all()
     expected_held = {p for p in PUPILS[:39] if held_back(p, seed=SEED, share=SHARE)}
-    assert {p for p, arm in arms.items() if arm == Arm.HELD_BACK} == expected_held and expected_held
-    assert "p39" not in arms and arms.get("p0") in (Arm.OPTED_OUT, Arm.HELD_BACK)
-    assert arms.get("p1") in (Arm.NO_CONTACT, Arm.HELD_BACK)
-    sent_pupils = {p for p, arm in arms.items() if arm == Arm.SENT}
+    assert {p for p, arm in arms.items() if arm == ParentMessageArm.HELD_BACK} == expected_held and expected_held
+    assert "p39" not in arms and arms.get("p0") in (ParentMessageArm.OPTED_OUT, ParentMessageArm.HELD_BACK)
+    assert arms.get("p1") in (ParentMessageArm.NO_CONTACT, ParentMessageArm.HELD_BACK)
+    sent_pupils = {p for p, arm in arms.items() if arm == ParentMessageArm.SENT}
     assert (round_.flagged, round_.sent, round_.held_back) == (39, len(sent_pupils), len(expected_held))
     texts = {message.text for message, _ in n.channel.sent}
     assert texts == {WORDING.replace("{days_missed}", "6 and a half days")}
@@ -73,6 +75,22 @@ def test_a_round_goes_once_at_the_half_terms_start_stating_days_never_rates(tmp_
     assert sorted({address for _, address in n.channel.sent} - {"07700 900123"}) == sorted(
         f"{p}@home.example" for p in sent_pupils
     )
+
+
+def test_each_pupils_arm_goes_to_the_outbox_with_the_round_and_nothing_about_the_family(tmp_path):
+    n = school_with_flagged_pupils(tmp_path)
+    rounds(n, half_term(2))
+    with Session(n.engine) as session:
+        arms = {m.pupil_id: m.arm for m in session.exec(select(ParentMessage))}
+        rows = session.exec(select(Outbox)).all()
+    entries = [PARENT_ROUNDS.decode(row.payload.encode()) for row in rows]
+    assert {e.pupil_id: e.arm for e in entries} == arms and len(entries) == 39
+    assert {(e.school_urn, e.half_term_start, e.hold_back_share) for e in entries} == {
+        (SCHOOL_A, dt.date(2026, 11, 2), SHARE)
+    }
+    assert {row.key for row in rows} == {f"{SCHOOL_A}|{p}" for p in arms}  # keyed by enrolment, like every pupil topic
+    payloads = " ".join(row.payload for row in rows)
+    assert "home.example" not in payloads and "07700" not in payloads and "days_missed" not in payloads
 
 
 def test_a_family_that_opts_out_after_the_round_is_not_sent_it(tmp_path):

@@ -9,9 +9,11 @@ import pytest
 from services.referrals.insight.impact import (
     Candidate,
     PeriodRate,
+    RoundEntry,
     difference_in_differences,
     match,
     period_rates,
+    round_rates,
     window_rate,
 )
 from services.referrals.insight.weeks import WeekCounts, week_of
@@ -119,3 +121,47 @@ def test_weeks_after_that_are_not_over_are_left_out_and_counted():
 def test_too_few_pupils_give_no_estimate():
     rates = [PeriodRate(f"p{n}", n < 4, after, 0.9) for n in range(8) for after in (False, True)]
     assert difference_in_differences(rates) is None
+
+
+def randomised_round(seed: int, effect: float, pupils: int = 200, held_back_share: float = 0.3):
+    """A school's round: a share of its flagged pupils held back at random; everyone's attendance drifts
+    down from the round (the season), and the offered pupils' moves by `effect` as well."""
+    chance = random.Random(seed)
+    weeks, entries = {}, []
+    for n in range(pupils):
+        entry = RoundEntry("111111", f"p{n}", START, offered=chance.random() >= held_back_share)
+        base = chance.uniform(0.80, 0.92)
+        record = {}
+        for offset in range(-WEEKS, WEEKS):
+            week = START + dt.timedelta(weeks=offset)
+            rate = base - (0.02 if offset >= 0 else 0) + (effect if entry.offered and offset >= 0 else 0)
+            attended = sum(chance.random() < rate for _ in range(10))
+            record[week] = WeekCounts(possible=10, attended=attended, authorised=10 - attended)
+        weeks[entry.pupil_id] = record
+        entries.append(entry)
+    return weeks, entries
+
+
+def round_estimate(seed: int, effect: float, today: dt.date = TODAY):
+    weeks, entries = randomised_round(seed, effect)
+    rates, unmeasured = round_rates(
+        entries, lambda e: weeks[e.pupil_id], window_weeks=WEEKS, today=today, since=six_weeks_before
+    )
+    return unmeasured, difference_in_differences(rates)
+
+
+@pytest.mark.parametrize("effect", [0.03, 0.0])
+def test_offered_against_held_back_finds_a_planted_effect_of_a_message_or_none(effect):
+    results = [round_estimate(seed, effect) for seed in SEEDS]
+    # Every pupil measured, the held-back pupils as the comparison (about 30% of 200).
+    assert all(
+        unmeasured == 0 and r.supported + r.comparison == 200 and 40 <= r.comparison <= 80 for unmeasured, r in results
+    )
+    covered = sum(r.low < effect < r.high for _, r in results)
+    assert covered >= 17
+    assert sum(r.effect for _, r in results) / len(results) == pytest.approx(effect, abs=0.01)
+
+
+def test_a_round_whose_weeks_after_are_not_over_is_counted_and_left_out():
+    unmeasured, result = round_estimate(1, 0.0, today=START + dt.timedelta(weeks=3))
+    assert unmeasured == 200 and result is None

@@ -99,5 +99,9 @@ def impact(request: Request, session: SessionDep, scope: ScopeDep, query: Insigh
     seen = insight_scope(session, scope, query)
     evaluation = recent_evaluation(request.app.state.insight_views, session, seen.schools, seen.as_of)
     if seen.suppressed:  # a group of fewer than 5 pairs gives no estimate, and its count is a small number
-        evaluation = dataclasses.replace(evaluation, rows=[row for row in evaluation.rows if not is_small(row.pairs)])
+        messages = evaluation.parent_messages
+        messages = dataclasses.replace(messages, rows=[row for row in messages.rows if not is_small(row.pupils)])
+        evaluation = dataclasses.replace(
+            evaluation, rows=[row for row in evaluation.rows if not is_small(row.pairs)], parent_messages=messages
+        )
     return _answer(session, scope, "impact", seen, evaluation)

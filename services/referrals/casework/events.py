@@ -8,9 +8,9 @@ from typing import Any
 from sqlmodel import Session
 
 from services.referrals.casework.models import Case
-from services.referrals.outbox import add_to_outbox
 from shared import topics
 from shared.events import ReferralEvent, ReferralEventKind
+from shared.outbox import add_to_outbox
 
 
 def record_event(session: Session, case: Case, kind: ReferralEventKind, *, once_per: str, **fields: Any) -> None:

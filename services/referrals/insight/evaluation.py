@@ -1,6 +1,8 @@
 """The impact evaluation from the store: each intervention's supported pupils against matched flagged
 pupils not (yet) served, and enrichment participants against matched non-participants, as
-differences in differences (impact.py), overall and by school, area and characteristic group."""
+differences in differences (impact.py), overall and by school, area and characteristic group; and,
+where schools held back a share of flagged pupils at random, pupils offered a message to their
+parents against those held back."""
 
 from __future__ import annotations
 
@@ -13,12 +15,22 @@ from sqlmodel import Session, select
 from services.referrals.casework.catalogue import catalogue
 from services.referrals.casework.models import Case, Referral
 from services.referrals.insight import readings
-from services.referrals.insight.impact import Candidate, Estimate, Pair, difference_in_differences, match, period_rates
+from services.referrals.insight.impact import (
+    Candidate,
+    Estimate,
+    Pair,
+    RoundEntry,
+    difference_in_differences,
+    match,
+    period_rates,
+    round_rates,
+)
 from services.referrals.insight.impact import window_rate as rate_between
 from services.referrals.insight.recent import Recent
-from services.referrals.insight.store import ActivityAttendanceRow
+from services.referrals.insight.store import ActivityAttendanceRow, ParentRoundRow
 from services.referrals.insight.weeks import week_of
 from shared.database import as_utc
+from shared.events import ParentMessageArm
 
 WINDOW_WEEKS = 6
 CAVEATS = (
@@ -38,6 +50,34 @@ CAVEATS = (
 )
 
 
+PARENT_MESSAGE_CAVEATS = (
+    "This one is a randomised comparison: at each round, a seeded draw held back a share of the flagged "
+    "pupils before anything about their families was looked at, so the two groups differ only by chance.",
+    "Every pupil offered a message is counted, including families who had opted out or could not be reached "
+    "(intention to treat): leaving them out would compare unlike groups. It measures offering the message, "
+    "which is a little less than the effect on the families who got it.",
+    f"Attendance in the {WINDOW_WEEKS} weeks from the round's first day, against the school year before it, "
+    "with a 95% confidence interval (errors clustered by pupil). Only rounds whose weeks after are over count.",
+)
+
+
+@dataclass(frozen=True)
+class RandomisedRow:
+    by: str  # "all" or "school"
+    group: str
+    estimate: Estimate | None  # "supported" are the pupils offered a message; "comparison" those held back
+    pupils: int
+
+
+@dataclass(frozen=True)
+class ParentMessageEvaluation:
+    rounds: int  # randomised rounds (a school's half-term) with pupils in them
+    entries: int
+    unmeasured: int
+    rows: list[RandomisedRow]
+    caveats: tuple[str, ...] = PARENT_MESSAGE_CAVEATS
+
+
 @dataclass(frozen=True)
 class ImpactRow:
     what: str  # an intervention's name, or enrichment participation
@@ -55,6 +95,7 @@ class ImpactEvaluation:
     supported: dict[str, int]  # per intervention: pupils whose support started
     unmatched: dict[str, int]
     unmeasured: dict[str, int]
+    parent_messages: ParentMessageEvaluation
     caveats: tuple[str, ...] = CAVEATS
 
 
@@ -153,13 +194,25 @@ def recent_evaluation(
     return recent.get(("impact", schools, today), lambda: evaluate(session, schools, today))
 
 
+def randomised_entries(session: Session, schools: frozenset[str] | None, today: dt.date) -> list[RoundEntry]:
+    """Every pupil in a round that held back a share at random, up to `today`."""
+    query = select(ParentRoundRow).where(ParentRoundRow.hold_back_share > 0, ParentRoundRow.half_term_start <= today)
+    if schools is not None:
+        query = query.where(ParentRoundRow.school_urn.in_(schools))
+    return [
+        RoundEntry(row.school_urn, row.pupil_id, row.half_term_start, offered=row.arm != ParentMessageArm.HELD_BACK)
+        for row in session.exec(query)
+    ]
+
+
 def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -> ImpactEvaluation:
     known = readings.facts(session, schools)
     found = studies(session, schools, today, known)
+    entries = randomised_entries(session, schools, today)
     keys = list({(c.school_urn, c.pupil_id) for people, others in found.values() for c in (*people, *others)})
-    weeks = readings.pupil_weeks(session, keys)
+    weeks = readings.pupil_weeks(session, list({*keys, *((e.school_urn, e.pupil_id) for e in entries)}))
 
-    def weeks_of(c: Candidate):
+    def weeks_of(c: Candidate | RoundEntry):
         return weeks.get((c.school_urn, c.pupil_id), {})
 
     def baseline(c: Candidate, start: dt.date) -> float | None:
@@ -176,7 +229,30 @@ def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -
         counted[what], unmatched[what] = len(people), len(people) - len(pairs)
         rows.append(ImpactRow(what, "all", "All", difference_in_differences(rates), len(pairs)))
         rows += _split_rows(what, pairs, measure, known)
-    return ImpactEvaluation(today, WINDOW_WEEKS, rows, counted, unmatched, unmeasured)
+    messages = parent_message_evaluation(entries, weeks_of, today)
+    return ImpactEvaluation(today, WINDOW_WEEKS, rows, counted, unmatched, unmeasured, messages)
+
+
+def parent_message_evaluation(
+    entries: list[RoundEntry], weeks_of: Callable[[RoundEntry], dict], today: dt.date
+) -> ParentMessageEvaluation:
+    """Offered against held back, for all the randomised rounds and school by school (each school
+    randomised its own pupils)."""
+
+    def measure(some: list[RoundEntry]):
+        return round_rates(some, weeks_of, window_weeks=WINDOW_WEEKS, today=today, since=before_from)
+
+    rates, unmeasured = measure(entries)
+    rows = [RandomisedRow("all", "All", difference_in_differences(rates), len({r.pupil for r in rates}))]
+    by_school: dict[str, list[RoundEntry]] = {}
+    for entry in entries:
+        by_school.setdefault(entry.school_urn, []).append(entry)
+    for school, members in sorted(by_school.items()):
+        school_rates = measure(members)[0]
+        rows.append(RandomisedRow("school", school, difference_in_differences(school_rates),
+                                  len({r.pupil for r in school_rates})))  # fmt: skip
+    rounds = len({(e.school_urn, e.round_start) for e in entries})
+    return ParentMessageEvaluation(rounds, len(entries), unmeasured, rows)
 
 
 def _split_rows(

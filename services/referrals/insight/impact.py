@@ -104,32 +104,70 @@ def window_rate(weeks: Weeks, first: dt.date, end: dt.date) -> float | None:
 Since = Callable[[dt.date], dt.date]  # where "before" begins for a start's week
 
 
+def before_and_after(weeks: Weeks, start: dt.date, *, since: Since, window_weeks: int) -> tuple[float, float] | None:
+    """Attendance from `since(start)` up to the start's week, and over the weeks after; None if either
+    window lacks sessions."""
+    start = week_of(start)
+    before = window_rate(weeks, since(start), start)
+    after = window_rate(weeks, start, start + dt.timedelta(weeks=window_weeks))
+    return None if before is None or after is None else (before, after)
+
+
+def _over(start: dt.date, window_weeks: int, today: dt.date) -> bool:
+    return week_of(start) + dt.timedelta(weeks=window_weeks) <= week_of(today)
+
+
 def period_rates(
     pairs: Iterable[Pair], weeks_of: Callable[[Candidate], Weeks], *, window_weeks: int, today: dt.date, since: Since
 ) -> tuple[list[PeriodRate], int]:
     """Both pupils' attendance before each pair's start (from `since`) and in the weeks after it; pairs
     whose weeks after are not yet over (or lack sessions) are left out and counted."""
     rates, unmeasured = [], 0
-    window = dt.timedelta(weeks=window_weeks)
     for pair in pairs:
-        start = week_of(pair.start)
-        if start + window > week_of(today):
+        if not _over(pair.start, window_weeks, today):
             unmeasured += 1
             continue
         measured = [
-            (
-                pupil,
-                window_rate(weeks_of(pupil), since(start), start),
-                window_rate(weeks_of(pupil), start, start + window),
-            )
+            (pupil, before_and_after(weeks_of(pupil), pair.start, since=since, window_weeks=window_weeks))
             for pupil in (pair.supported, pair.comparison)
         ]
-        if any(before is None or after is None for _, before, after in measured):
+        if any(rates_ is None for _, rates_ in measured):
             unmeasured += 1
             continue
-        for (pupil, before, after), supported in zip(measured, (True, False), strict=True):
+        for (pupil, (before, after)), supported in zip(measured, (True, False), strict=True):
             name = f"{pupil.school_urn}|{pupil.pupil_id}"
             rates += [PeriodRate(name, supported, False, before), PeriodRate(name, supported, True, after)]
+    return rates, unmeasured
+
+
+@dataclass(frozen=True)
+class RoundEntry:
+    """A pupil in a randomised round of parent messages: offered a message, or held back."""
+
+    school_urn: str
+    pupil_id: str
+    round_start: dt.date
+    offered: bool  # False: held back at random
+
+
+def round_rates(
+    entries: Iterable[RoundEntry], weeks_of: Callable[[RoundEntry], Weeks], *, window_weeks: int, today: dt.date,
+    since: Since,
+) -> tuple[list[PeriodRate], int]:  # fmt: skip
+    """Each entry's attendance before its round and in the weeks after, "supported" meaning offered a
+    message; entries whose weeks after are not over (or lack sessions) are left out and counted. The
+    arms were assigned at random, so no matching is needed: the held-back pupils are the comparison."""
+    rates, unmeasured = [], 0
+    for entry in entries:
+        measured = _over(entry.round_start, window_weeks, today) and before_and_after(
+            weeks_of(entry), entry.round_start, since=since, window_weeks=window_weeks
+        )
+        if not measured:
+            unmeasured += 1
+            continue
+        name = f"{entry.school_urn}|{entry.pupil_id}"
+        before, after = measured
+        rates += [PeriodRate(name, entry.offered, False, before), PeriodRate(name, entry.offered, True, after)]
     return rates, unmeasured
 
 

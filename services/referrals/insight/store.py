@@ -2,7 +2,8 @@
 
 Weekly counts per pupil (from attendance.marks, through the register's session changes) and per
 school (the same changes summed, so the borough's trend reads a few thousand rows, not millions);
-activities and who came to them (from activities and activity.attendance). Figures, contexts and
+activities and who came to them (from activities and activity.attendance); each pupil's arm in
+each round of messages to parents (from parent.rounds). Figures, contexts and
 calendars are the tables referrals already keeps from pupil.attendance, pupil.context and
 school.calendar.
 """
@@ -73,6 +74,22 @@ class ActivityAttendanceRow(SQLModel, table=True):
     date: dt.date = Field(primary_key=True)
     attended: bool
     recorded_at: str = Field(description="The latest recording's time (fixed-width UTC text): the latest wins")
+
+
+class ParentRoundRow(SQLModel, table=True):
+    """A flagged pupil's arm in a school's half-term round of parent messages (notifications decides it)."""
+
+    __tablename__ = "insight_parent_round"
+    school_urn: str = Field(primary_key=True)
+    pupil_id: str = Field(primary_key=True)
+    half_term_start: dt.date = Field(primary_key=True)
+    arm: str
+    hold_back_share: float
+
+
+def record_parent_round_entry(session: Session, entry: events.ParentRoundEntry) -> None:
+    """A round is made once, so an entry seen again (a replay, the outbox resent) is the same row."""
+    session.merge(ParentRoundRow(**entry.model_dump(include=set(ParentRoundRow.model_fields))))
 
 
 def record_weeks(session: Session, changes: Iterable[SessionChange]) -> None:

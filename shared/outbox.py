@@ -1,4 +1,5 @@
-"""Referral events written in the same transaction as the change they describe, published after commit."""
+"""Events written in the same transaction as the change they describe, published after commit: each
+service that publishes from its own database (referrals, notifications) keeps this table in it."""
 
 from __future__ import annotations
 
@@ -30,9 +31,8 @@ def add_to_outbox(session: Session, topic: Topic, event: Event, dedupe_key: str)
 
 
 class OutboxPublisher:
-    def __init__(self, engine: Engine, kafka: KafkaSettings) -> None:
-        self._engine = engine
-        self._kafka = kafka
+    def __init__(self, engine: Engine, kafka: KafkaSettings, *, client_id: str) -> None:
+        self._engine, self._kafka, self._client_id = engine, kafka, client_id
         self._producer = None
 
     def publish_pending(self) -> int:
@@ -42,7 +42,7 @@ class OutboxPublisher:
             if not rows:
                 return 0
             if self._producer is None:
-                self._producer = make_producer(self._kafka, client_id="referrals-outbox")
+                self._producer = make_producer(self._kafka, client_id=self._client_id)
             futures = [self._producer.send(row.topic, key=row.key.encode(), value=row.payload.encode()) for row in rows]
             for row, future in zip(rows, futures, strict=True):
                 future.get(timeout=self._kafka.request_timeout_ms / 1000)

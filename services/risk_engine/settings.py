@@ -22,8 +22,8 @@ class Settings(BaseSettings):
     )
     processing_guarantee: Literal["at_least_once", "exactly_once"] = Field(
         "at_least_once",
-        description="faust's guarantee. exactly_once needs Apache Kafka's transactions (not Tansu); "
-        "see docs/operations.md for what was measured",
+        description="faust's guarantee. exactly_once (Apache Kafka only) is kept for trials: it lost marks when a "
+        "worker took over a dead one's partitions, and does not cover the engine's own writes (docs/operations.md)",
     )
     data_dir: str = Field("data/risk_engine", description="faust data folder (RocksDB files)")
     thresholds: Thresholds = Field(

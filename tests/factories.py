@@ -125,3 +125,18 @@ def round_entry(
 ) -> ParentRoundEntry:  # fmt: skip
     """A pupil's arm in a school's half-term round of parent messages (share > 0: randomised)."""
     return ParentRoundEntry(pupil_id=pupil, school_urn=school, half_term_start=start, arm=arm, hold_back_share=share)
+
+
+def randomised_round(start: dt.date, *, pupils: int = 20, held_back: int = 8, school: str = SCHOOL_A) -> list:
+    """A school's randomised round of parent messages with six weeks of registers either side: every
+    pupil misses 1 day in 5 before it; the offered pupils (all but the first `held_back`) 1 in 10 after."""
+    days = [start + dt.timedelta(days=n) for n in range(-42, 42) if (start + dt.timedelta(days=n)).weekday() < 5]
+    events: list = []
+    for n in range(pupils):
+        pupil, offered = f"r{n}", n >= held_back
+        events.append(round_entry(pupil, start, arm=ParentMessageArm.SENT if offered else ParentMessageArm.HELD_BACK,
+                                  school=school))  # fmt: skip
+        for index, day in enumerate(days):
+            away = index % (10 if offered and day >= start else 5) == 0
+            events += [mark(pupil, day, half, "N" if away else "/", school=school) for half in ("AM", "PM")]
+    return events

@@ -2,13 +2,17 @@
 and the breakdowns, the suppressed version, which support works, the missing-education queue; and a
 school's staff refused all of it. axe-core checks every page, at a laptop's width and a phone's."""
 
+import datetime as dt
+import re
+
 import pytest
 
 from services.referrals.staff import Role, add_staff
 from services.referrals.web.sessions import sign_in_url
 from tests.browser.conftest import check_accessibility
 from tests.browser.test_staff_pages import LAPTOP, PHONE
-from tests.factories import SCHOOL_A
+from tests.factories import SCHOOL_A, randomised_round
+from tests.service.referrals_support import consume
 
 AS_OF = "as_of=2025-11-28"  # inside the autumn term the fixture's register covers
 
@@ -17,6 +21,7 @@ AS_OF = "as_of=2025-11-28"  # inside the autumn term the fixture's register cove
 def officer(staff_pages):
     url, engine = staff_pages
     add_staff(engine, "Lee Officer", Role.LA_ATTENDANCE_OFFICER, None)
+    consume(engine, *randomised_round(dt.date(2025, 9, 29)))  # its six weeks after are over by AS_OF
     return url, engine
 
 
@@ -39,6 +44,9 @@ def test_an_la_officer_reads_the_borough(chromium, officer, tmp_path):
 
     page.get_by_role("link", name="Which support works").first.click()
     assert page.get_by_text("This is observational, not a trial.").is_visible()
+    messages = page.get_by_role("table", name="Messages to parents: change in attendance, offered against held back")
+    overall = messages.get_by_role("row").filter(has=page.get_by_role("rowheader", name="All")).inner_text()
+    assert "too few" not in overall and re.search(r"\(.+ to .+\)", overall), overall  # an estimate and its interval
     check_accessibility(page)
 
     page.get_by_role("link", name="Missing education").click()

@@ -10,8 +10,18 @@ from services.referrals.insight.evaluation import ImpactEvaluation, ImpactRow, P
 from services.referrals.insight.impact import Estimate
 from services.referrals.insight.recent import Recent
 from services.referrals.staff import Role
-from shared.events import ParentMessageArm, SchoolCalendar, Term
-from tests.factories import SCHOOL_A, SCHOOL_B, activity, attendance, came_to, context, mark, round_entry
+from shared.events import SchoolCalendar, Term
+from tests.factories import (
+    SCHOOL_A,
+    SCHOOL_B,
+    activity,
+    attendance,
+    came_to,
+    context,
+    mark,
+    randomised_round,
+    round_entry,
+)
 from tests.service.referrals_support import consume, headers_for
 
 AS_OF = dt.date(2025, 12, 1)  # the figures' last day: in the second autumn half-term
@@ -193,14 +203,7 @@ def test_a_randomised_round_of_parent_messages_is_evaluated_offered_against_held
     from 80% to 90% after the round, the held-back pupils' stays at 80%; a round that held nobody back
     (not randomised) is not counted."""
     _, engine = referrals
-    days = [ROUND + dt.timedelta(days=n) for n in range(-42, 42) if (ROUND + dt.timedelta(days=n)).weekday() < 5]
-    events = [calendar(SCHOOL_A)]
-    for n in range(20):
-        pupil, offered = f"r{n}", n >= 8
-        events.append(round_entry(pupil, ROUND, arm=ParentMessageArm.SENT if offered else ParentMessageArm.HELD_BACK))
-        for index, day in enumerate(days):
-            away = index % (10 if offered and day >= ROUND else 5) == 0  # 1 day in 5 absent; 1 in 10 after, if offered
-            events += [mark(pupil, day, half, "N" if away else "/") for half in ("AM", "PM")]
+    events = [calendar(SCHOOL_A), *randomised_round(ROUND)]
     events.append(round_entry("other", ROUND, school=SCHOOL_B, share=0.0))
     consume(engine, *events)
 

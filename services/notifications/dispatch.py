@@ -50,7 +50,7 @@ class Dispatcher(threading.Thread):
         settings: Settings,
         channels: Mapping[Channel, ChannelSender],
         dead_letter: DeadLetterSink,
-        publish: Callable[[], int] = lambda: 0,
+        publish: Callable[[], None] = lambda: None,
     ) -> None:
         super().__init__(name="notifications-dispatcher", daemon=True)
         self._engine, self._settings, self._channels, self._dead_letter = engine, settings, channels, dead_letter

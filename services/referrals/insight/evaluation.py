@@ -51,7 +51,7 @@ CAVEATS = (
 
 
 PARENT_MESSAGE_CAVEATS = (
-    "This one is a randomised comparison: at each round, a seeded draw held back a share of the flagged "
+    "This is a randomised comparison: at each round, a seeded draw held back a share of the flagged "
     "pupils before anything about their families was looked at, so the two groups differ only by chance.",
     "Every pupil offered a message is counted, including families who had opted out or could not be reached "
     "(intention to treat): leaving them out would compare unlike groups. It measures offering the message, "

@@ -2,8 +2,8 @@
 
 A record fetched before a rebalance can reach the stream after it; faust skips it (a stale
 generation) and acks it. Before the fix that ack was committed, and the seek after the rebalance
-resumed past a mark no worker had processed (1 mark lost in 5 two-worker replays of a 1,000-pupil
-year, 57 in the borough-year)."""
+resumed past a mark no worker had processed (one mark lost in some two-worker replays of a
+1,000-pupil year, 57 in the borough-year)."""
 
 from faust.types.tuples import TP, ConsumerMessage
 

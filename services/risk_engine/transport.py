@@ -83,11 +83,20 @@ async def seek_to_committed_or_beginning(
 ) -> dict[TopicPartition, int | None]:
     """Seek each assigned partition to its committed offset, or to its beginning when it has none;
     partitions of the topics in `leave` (faust's changelogs, which it positions itself) are left
-    where they are. Returns the committed offsets, as aiokafka's seek_to_committed does."""
-    committed = await consumer.seek_to_committed()
-    uncommitted = [tp for tp, offset in committed.items() if not offset and tp.topic not in leave]
-    if uncommitted:
-        await consumer.seek_to_beginning(*uncommitted)
+    where they are. Returns the committed offsets, as aiokafka's seek_to_committed does.
+
+    Partition by partition, and only while still assigned: the assignment can change while a commit
+    is being asked for, and one revoked partition must not stop the others being sought (aiokafka's
+    own seek_to_committed raises then, and faust carries on with no partition sought)."""
+    committed: dict[TopicPartition, int | None] = {}
+    for tp in consumer.assignment():
+        committed[tp] = offset = await consumer.committed(tp)
+        if tp not in consumer.assignment():
+            continue  # revoked meanwhile: the next assignment positions it
+        if offset:
+            consumer.seek(tp, offset)
+        elif tp.topic not in leave:
+            await consumer.seek_to_beginning(tp)
     return committed
 
 

@@ -48,3 +48,32 @@ def test_a_partition_is_resumed_at_its_commit_or_else_at_its_beginning(kafka):
 
 def test_changelog_partitions_are_left_where_faust_put_them(kafka):
     assert asyncio.run(positions_after_a_rebalance(kafka, {}, leave={MARKS.name})) == {0: 6, 1: 6, 2: 6}
+
+
+async def seek_while_the_assignment_changes(kafka) -> dict[int, int]:
+    """Partition 0 committed at 4, the others never; while the seek is asking for the first commit,
+    the consumer is left with partition 2 alone (as a rebalance does)."""
+    producer = BatchProducer(kafka, client_id="test-positions")
+    await producer.start()
+    await producer.send([Record(MARKS.name, tp.partition, b"k", b"%d" % i) for tp in PARTITIONS for i in range(10)])
+    await producer.stop()
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=kafka.bootstrap_servers, group_id="test-positions", enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )  # fmt: skip
+    await consumer.start()
+    try:
+        consumer.assign(PARTITIONS)
+        await consumer.commit({PARTITIONS[0]: OffsetAndMetadata(4, "")})
+        seeking = asyncio.ensure_future(seek_to_committed_or_beginning(consumer, leave=set()))
+        await asyncio.sleep(0)  # the seek is now waiting for the broker
+        consumer.assign([PARTITIONS[2]])
+        await seeking
+        return {tp.partition: await consumer.position(tp) for tp in consumer.assignment()}
+    finally:
+        await consumer.stop()
+
+
+def test_a_partition_revoked_during_the_seek_does_not_stop_the_others(kafka):
+    # Before: IllegalStateError ("not assigned") escaped, and faust carried on with nothing sought.
+    assert asyncio.run(seek_while_the_assignment_changes(kafka)) == {2: 0}

@@ -3,6 +3,7 @@ committed offset, or its beginning when nothing was committed yet (records fetch
 rebalance were dropped unprocessed, so the position aiokafka was left at cannot be trusted)."""
 
 import asyncio
+from contextlib import asynccontextmanager
 
 import pytest
 from aiokafka import AIOKafkaConsumer
@@ -16,9 +17,9 @@ pytestmark = pytest.mark.integration
 PARTITIONS = [TopicPartition(MARKS.name, partition) for partition in range(3)]
 
 
-async def positions_after_a_rebalance(kafka, committed: dict[int, int], leave: set[str]) -> dict[int, int]:
-    """Ten records in each of three partitions; a consumer reads six of each (as a fetch during a
-    rebalance does before dropping them), `committed` is committed, and the consumer is sought."""
+@asynccontextmanager
+async def consumer_of_ten_records_a_partition(kafka):
+    """Ten records in each of three partitions, and a consumer in a group assigned all three."""
     producer = BatchProducer(kafka, client_id="test-positions")
     await producer.start()
     await producer.send([Record(MARKS.name, tp.partition, b"k", b"%d" % i) for tp in PARTITIONS for i in range(10)])
@@ -30,6 +31,15 @@ async def positions_after_a_rebalance(kafka, committed: dict[int, int], leave: s
     await consumer.start()
     try:
         consumer.assign(PARTITIONS)
+        yield consumer
+    finally:
+        await consumer.stop()
+
+
+async def positions_after_a_rebalance(kafka, committed: dict[int, int], leave: set[str]) -> dict[int, int]:
+    """A consumer reads six of each partition's ten records (as a fetch during a
+    rebalance does before dropping them), `committed` is committed, and the consumer is sought."""
+    async with consumer_of_ten_records_a_partition(kafka) as consumer:
         for tp in PARTITIONS:
             while (position := await consumer.position(tp)) < 6:
                 await consumer.getmany(tp, max_records=6 - position, timeout_ms=1000)
@@ -37,8 +47,6 @@ async def positions_after_a_rebalance(kafka, committed: dict[int, int], leave: s
             await consumer.commit({PARTITIONS[p]: OffsetAndMetadata(offset, "") for p, offset in committed.items()})
         await seek_to_committed_or_beginning(consumer, leave=leave)
         return {tp.partition: await consumer.position(tp) for tp in PARTITIONS}
-    finally:
-        await consumer.stop()
 
 
 def test_a_partition_is_resumed_at_its_commit_or_else_at_its_beginning(kafka):
@@ -53,25 +61,13 @@ def test_changelog_partitions_are_left_where_faust_put_them(kafka):
 async def seek_while_the_assignment_changes(kafka) -> dict[int, int]:
     """Partition 0 committed at 4, the others never; while the seek is asking for the first commit,
     the consumer is left with partition 2 alone (as a rebalance does)."""
-    producer = BatchProducer(kafka, client_id="test-positions")
-    await producer.start()
-    await producer.send([Record(MARKS.name, tp.partition, b"k", b"%d" % i) for tp in PARTITIONS for i in range(10)])
-    await producer.stop()
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=kafka.bootstrap_servers, group_id="test-positions", enable_auto_commit=False,
-        auto_offset_reset="earliest",
-    )  # fmt: skip
-    await consumer.start()
-    try:
-        consumer.assign(PARTITIONS)
+    async with consumer_of_ten_records_a_partition(kafka) as consumer:
         await consumer.commit({PARTITIONS[0]: OffsetAndMetadata(4, "")})
         seeking = asyncio.ensure_future(seek_to_committed_or_beginning(consumer, leave=set()))
         await asyncio.sleep(0)  # the seek is now waiting for the broker
         consumer.assign([PARTITIONS[2]])
         await seeking
         return {tp.partition: await consumer.position(tp) for tp in consumer.assignment()}
-    finally:
-        await consumer.stop()
 
 
 def test_a_partition_revoked_during_the_seek_does_not_stop_the_others(kafka):

@@ -209,8 +209,8 @@ def evaluate(session: Session, schools: frozenset[str] | None, today: dt.date) -
     known = readings.facts(session, schools)
     found = studies(session, schools, today, known)
     entries = randomised_entries(session, schools, today)
-    keys = list({(c.school_urn, c.pupil_id) for people, others in found.values() for c in (*people, *others)})
-    weeks = readings.pupil_weeks(session, list({*keys, *((e.school_urn, e.pupil_id) for e in entries)}))
+    keys = {(c.school_urn, c.pupil_id) for people, others in found.values() for c in (*people, *others)}
+    weeks = readings.pupil_weeks(session, list(keys | {(e.school_urn, e.pupil_id) for e in entries}))
 
     def weeks_of(c: Candidate | RoundEntry):
         return weeks.get((c.school_urn, c.pupil_id), {})

@@ -17,13 +17,16 @@
   commit then moved the committed offset past a mark nobody had processed, and the seek after the
   rebalance resumed beyond it. A record the stream never took for processing is not acked here;
   the seek to the committed offset reads it again.
+- faust resumes the stream partitions before it seeks them, and the drain went on handing on a
+  batch fetched from the old position after the seek, moving its read offset past the seek's: the
+  records fetched again were dropped as read. The flow is stopped before the seek here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 
 from aiokafka import AIOKafkaConsumer
 from aiokafka.structs import TopicPartition
@@ -35,6 +38,7 @@ from shared.settings import KafkaSettings, kafka_settings
 log = logging.getLogger(__name__)
 
 TAIL_DRAIN_MS = 100  # after each partition's last batch has been seen, for any remainder of it
+DRAIN_STOP_TIMEOUT_S = 10  # the drain lets go of its record within a loop turn or two of the flow stopping
 
 
 async def complete_end_offsets(kafka: KafkaSettings, reported: Mapping[TP, int | None]) -> dict[TP, int | None]:
@@ -116,8 +120,40 @@ class ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
 
 class Consumer(faust_aiokafka.Consumer):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._hands_free = asyncio.Event()  # set while no fetched record is out with the drain
+        self._hands_free.set()
+
     def _new_consumer_thread(self) -> ConsumerThread:
         return ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def getmany(self, timeout: float) -> AsyncIterator[tuple[TP, Message]]:
+        async for tp, message in super().getmany(timeout):
+            self._hands_free.clear()
+            try:
+                yield tp, message
+            finally:  # the drain asks for the next record only once it has noted this one as read
+                self._hands_free.set()
+
+    async def perform_seek(self) -> None:
+        """Seek only once the drain has stopped handing on records fetched before the seek.
+
+        faust resumes the stream partitions and then seeks them, so the drain can still be handing
+        on a batch fetched from the old position while the seek runs; each record it hands on
+        moves faust's read offset past the seek's, and the records fetched again from the seek's
+        position were then dropped as already read, while the stale ones in the streams' queues
+        were cleared when the flow resumed: a run of marks lost. Stopping the flow ends that batch
+        (the recovery resumes the flow after the seek), and the seek waits for the record in hand.
+        Only stream partitions are refetched by the seek: this relies on there being no standby
+        tables (`table_standby_replicas` is 0), whose changelog records the dropped batch could hold.
+        """
+        self.stop_flow()
+        try:
+            await asyncio.wait_for(self._hands_free.wait(), DRAIN_STOP_TIMEOUT_S)
+        except TimeoutError:  # a drain gone without finishing its record: seeking is still better than not
+            log.warning("the drain did not let go of its record before the seek")
+        await super().perform_seek()
 
     def ack(self, message: Message) -> bool:
         if not message.tracked:  # skipped by the stream, never processed: committing it would lose it

@@ -44,20 +44,14 @@ def test_sigkill_mid_stream_loses_and_duplicates_nothing(stack, kafka, store):
     print(f"risk engine ({store}) resumed {resumed_after:.1f} s after SIGKILL")
 
 
-TANSU_TAKEOVER = (
-    "open bug: on Tansu the survivor ended 1-2 sessions short for a few pupils in 2 of 4 runs in make test "
-    "on 2026-12-02 (memory, then RocksDB); never on Apache Kafka (docs/operations.md)"
-)
-
-
 @pytest.mark.parametrize("store", STORES)
-def test_the_surviving_worker_takes_over_a_killed_workers_partitions(stack, kafka, store, broker_engine, request):
+def test_the_surviving_worker_takes_over_a_killed_workers_partitions(stack, kafka, store):
     """Two workers share the marks' partitions; one is killed mid-stream and never comes back. The
     survivor is assigned every partition, restores the dead worker's tables and finishes the feed.
     Killed before its first offset commit, the dead worker's partitions were once skipped from where
-    the takeover's dropped fetch left them (transport.py; test_consumer_positions.py pins it down)."""
-    if broker_engine == "tansu":
-        request.applymarker(pytest.mark.xfail(reason=TANSU_TAKEOVER, strict=False))
+    the takeover's dropped fetch left them (transport.py; test_consumer_positions.py pins it down);
+    and records fetched before the takeover's seek once moved faust's read offset past it
+    (test_consumer_seek.py)."""
     staff = start_stack(stack, store)
     stack.start_second_risk_engine()
     rows = term_rows()

@@ -19,6 +19,7 @@ from synthetic.calendar import school_calendar
 from tests.unit.engine_helpers import CALENDAR, CONTEXT, DAYS, SCHOOL, day_marks, mark, run
 
 LINES = Thresholds().decline_lines
+WINDOW = Thresholds().decline_window_school_days  # school days: a slide that long fills the window
 STEADY_COHORT = SeasonalChange(year_group=8, before=0.95, now=0.945)
 
 
@@ -42,21 +43,22 @@ def declines(alerts):
 
 
 def test_a_strong_attender_who_starts_missing_one_day_in_two_is_raised_with_plain_reasons():
-    _, alerts = run(slide(60, 30, every=2), context=with_cohort(STEADY_COHORT))
+    _, alerts = run(slide(60, WINDOW, every=2), context=with_cohort(STEADY_COHORT))
     raised = [a for a in alerts if a.rule == "attendance_decline"]
     assert [a.transition for a in raised] == [Transition.RAISED]
     alert = raised[0]
     assert alert.routes == ["mentoring", "cultural_enrichment"]
-    assert re.fullmatch(r"attended 9\d% before the last 6 weeks, \d\d% in them", alert.reasons[0])
+    weeks = round(WINDOW / 5)
+    assert re.fullmatch(rf"attended 9\d% before the last {weeks} weeks, \d\d% in them", alert.reasons[0])
     assert alert.reasons[1] == "the school's year 8 fell 1 point over the same weeks"
     assert alert.reasons[2].startswith("chance alone explains a fall this size less than 1 time in")
     assert alert.figures["baseline_attendance"] > 0.95 and alert.figures["recent_attendance"] < 0.8
-    again, _ = run(slide(60, 30, every=2), context=with_cohort(STEADY_COHORT))
+    again, _ = run(slide(60, WINDOW, every=2), context=with_cohort(STEADY_COHORT))
     assert again["alerts"]["attendance_decline"]["episode"] == 1  # replaying the marks: the same episode and id
 
 
 def test_one_day_in_ten_is_within_chance_for_a_strong_attender():
-    _, alerts = run(slide(60, 30, every=10), context=with_cohort(STEADY_COHORT))
+    _, alerts = run(slide(60, WINDOW, every=10), context=with_cohort(STEADY_COHORT))
     assert declines(alerts) == []
 
 
@@ -69,8 +71,8 @@ def test_a_baseline_at_or_under_ninety_five_percent_is_not_strong():
 
 
 def test_the_baseline_needs_sixty_sessions_before_the_window():
-    _, short = run(slide(29, 30, every=2), context=with_cohort(STEADY_COHORT))
-    _, enough = run(slide(32, 30, every=2), context=with_cohort(STEADY_COHORT))
+    _, short = run(slide(29, WINDOW, every=2), context=with_cohort(STEADY_COHORT))
+    _, enough = run(slide(32, WINDOW, every=2), context=with_cohort(STEADY_COHORT))
     assert declines(short) == [] and declines(enough)
 
 
@@ -78,19 +80,19 @@ def test_a_fall_the_whole_year_group_shares_is_the_season_not_the_pupil():
     """A fall to one day in five is flagged against a steady year group, and not when the year
     group's absence tripled over the same weeks."""
     tripled = SeasonalChange(year_group=8, before=0.95, now=0.85)
-    _, steady = run(slide(60, 30, every=5), context=with_cohort(STEADY_COHORT))
-    _, seasonal = run(slide(60, 30, every=5), context=with_cohort(tripled))
+    _, steady = run(slide(60, WINDOW, every=5), context=with_cohort(STEADY_COHORT))
+    _, seasonal = run(slide(60, WINDOW, every=5), context=with_cohort(tripled))
     assert declines(steady) and declines(seasonal) == []
 
 
 def test_without_any_cohort_figures_the_pupil_is_judged_on_their_own_and_says_so():
-    _, alerts = run(slide(60, 30, every=2), context=with_cohort(None))
+    _, alerts = run(slide(60, WINDOW, every=2), context=with_cohort(None))
     raised = next(a for a in alerts if a.rule == "attendance_decline")
     assert raised.reasons[1] == "the school's figures for the same weeks are not in yet"
 
 
 def test_it_resolves_when_attendance_recovers():
-    recovered = slide(60, 30, every=2) + day_marks(DAYS[90:130], lambda i, d: "present")
+    recovered = slide(60, WINDOW, every=2) + day_marks(DAYS[60 + WINDOW : 100 + 2 * WINDOW], lambda i, d: "present")
     _, alerts = run(recovered, context=with_cohort(STEADY_COHORT))
     assert [t for t, _ in declines(alerts)] == [Transition.RAISED, Transition.RESOLVED]
 
@@ -135,7 +137,7 @@ def test_one_long_illness_is_one_spell_not_a_decline():
     _, ill_once = run(
         day_marks(DAYS[:90], lambda i, d: "I" if 75 <= i < 85 else "present"), context=with_cohort(STEADY_COHORT)
     )
-    _, ten_days_off = run(slide(60, 30, every=3), context=with_cohort(STEADY_COHORT))
+    _, ten_days_off = run(slide(60, WINDOW, every=3), context=with_cohort(STEADY_COHORT))
     assert declines(ill_once) == [] and declines(ten_days_off)
 
 

@@ -3,7 +3,7 @@
 faust resumes the stream partitions and then seeks them; records fetched from the old position in
 between kept reaching the drain while the seek ran, each moving faust's read offset past the
 seek's, so the records fetched again from the seek's position were dropped as already read (runs
-of up to 70 marks lost in the takeover test on Tansu). faust's own drain loop and bookkeeping run
+of up to 69 marks lost in the takeover test on Tansu). faust's own drain loop and bookkeeping run
 here; only the broker calls are scripted: the fetches, the committed offsets and the end offset."""
 
 import asyncio

@@ -167,6 +167,16 @@ def peak_rss(process: psutil.Process, stop: threading.Event, peaks: list[int]) -
         stop.wait(0.5)
 
 
+def records_until_quiet(consumer: KafkaConsumer):
+    """The records an assigned and positioned consumer reads until nothing more comes (Tansu's end
+    offsets cannot be trusted to say where a partition ends)."""
+    quiet = 0
+    while quiet < 3:
+        batches = consumer.poll(timeout_ms=500)
+        quiet = 0 if batches else quiet + 1
+        yield from (record for batch in batches.values() for record in batch)
+
+
 def changelog_bytes(kafka, topic: str) -> int:
     """Keys and values written to a changelog topic, read back from its start."""
     consumer = KafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, enable_auto_commit=False)
@@ -174,12 +184,7 @@ def changelog_bytes(kafka, topic: str) -> int:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
-        written, quiet = 0, 0
-        while quiet < 3:  # counted until nothing more comes (Tansu's end offsets cannot be trusted)
-            batches = consumer.poll(timeout_ms=500)
-            quiet = 0 if batches else quiet + 1
-            written += sum(len(r.key or b"") + len(r.value or b"") for batch in batches.values() for r in batch)
-        return written
+        return sum(len(r.key or b"") + len(r.value or b"") for r in records_until_quiet(consumer))
     finally:
         consumer.close()
 
@@ -241,13 +246,10 @@ def sessions_short(kafka, pupils: int, sessions: int) -> int:
         consumer.assign(partitions)
         for tp, end in consumer.end_offsets(partitions).items():
             consumer.seek(tp, max(0, end - 4 * pupils // len(partitions)))
-        latest, quiet = {}, 0
-        while quiet < 3:  # read until nothing more comes (Tansu's end offsets cannot be trusted)
-            batches = consumer.poll(timeout_ms=500)
-            quiet = 0 if batches else quiet + 1
-            for record in (r for batch in batches.values() for r in batch):
-                snapshot = PUPIL_ATTENDANCE.decode(record.value)
-                latest[snapshot.pupil_id] = snapshot.possible
+        latest = {}
+        for record in records_until_quiet(consumer):
+            snapshot = PUPIL_ATTENDANCE.decode(record.value)
+            latest[snapshot.pupil_id] = snapshot.possible
         return sessions * (pupils - len(latest)) + sum(sessions - possible for possible in latest.values())
     finally:
         consumer.close()

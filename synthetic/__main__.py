@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ import httpx
 import typer
 
 from services.ingest.connectors.client import IngestRefused, ingest_client
+from services.risk_engine.rules import Thresholds
 from shared.logging import configure_logging
 from synthetic import evaluation_suite
 from synthetic.borough import school_urns
@@ -35,11 +37,21 @@ def evaluate(
     out: Annotated[Path, typer.Option(help="Where the figures go, as JSON")] = Path("evaluation.json"),
     report: Annotated[Path, typer.Option(help="The HTML report")] = Path("evaluation.html"),
     chart: Annotated[Path, typer.Option(help="The lead-time chart, as SVG")] = Path("lead-times.svg"),
+    decline_windows: Annotated[
+        str, typer.Option(help="attendance_decline's windows in school days, e.g. 30,45 (default: the engine's)")
+    ] = "",
 ) -> None:
     """Precision, recall, lead time, alert volume and churn of each rule against the truth the
     generator planted, on seeded borough-years run through the pure engine; hysteresis, last
     year's marks and the risk score's ranking beside them."""
-    plan = evaluation_suite.Plan(seeds, schools, pupils_per_school, prior_year_pupils_per_school)
+    thresholds = Thresholds()
+    if decline_windows:
+        try:
+            windows = tuple(int(part) for part in decline_windows.split(","))
+            thresholds = dataclasses.replace(thresholds, decline_windows_school_days=windows)
+        except ValueError as error:
+            raise typer.BadParameter(f"{decline_windows!r}: {error}", param_hint="--decline-windows") from error
+    plan = evaluation_suite.Plan(seeds, schools, pupils_per_school, prior_year_pupils_per_school, thresholds=thresholds)
     found = evaluation_suite.run(plan, echo=lambda line: typer.echo(line, err=True))
     typer.echo(evaluation_suite.write(found, out, report, chart))
 

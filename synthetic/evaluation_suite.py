@@ -13,7 +13,7 @@ from pathlib import Path
 from services.risk_engine.rules import Thresholds
 from synthetic import evaluation, evaluation_report, score_ranking
 
-HYSTERESIS = Thresholds(persistent_absence_resolve=0.09, unauthorised_resolve_sessions=8)
+HYSTERESIS = {"persistent_absence_resolve": 0.09, "unauthorised_resolve_sessions": 8}
 HYSTERESIS_WORDS = "the ladder resolves below 9% (raised at 10%); 10-in-10 below 8 sessions (raised at 10)"
 
 
@@ -24,6 +24,7 @@ class Plan:
     pupils_per_school: int
     prior_year_pupils_per_school: int
     workers: int = 2
+    thresholds: Thresholds = Thresholds()  # the lines every run uses (hysteresis added to its own)
 
 
 @dataclass(frozen=True)
@@ -32,11 +33,12 @@ class Job:
     seed: int
     schools: int
     pupils_per_school: int
+    thresholds: Thresholds
 
 
 def _run(job: Job) -> tuple[Job, dict, float]:
     started = time.monotonic()
-    thresholds = HYSTERESIS if job.kind == "hysteresis" else None
+    thresholds = dataclasses.replace(job.thresholds, **HYSTERESIS) if job.kind == "hysteresis" else job.thresholds
     found = evaluation.evaluate(
         job.seed, job.schools, job.pupils_per_school, thresholds=thresholds, prior_year=job.kind == "prior year"
     )
@@ -44,10 +46,10 @@ def _run(job: Job) -> tuple[Job, dict, float]:
 
 
 def run(plan: Plan, echo) -> dict:
-    jobs = [Job("main", seed, plan.schools, plan.pupils_per_school) for seed in plan.seeds]
-    jobs.append(Job("hysteresis", plan.seeds[0], plan.schools, plan.pupils_per_school))
+    jobs = [Job("main", seed, plan.schools, plan.pupils_per_school, plan.thresholds) for seed in plan.seeds]
+    jobs.append(Job("hysteresis", plan.seeds[0], plan.schools, plan.pupils_per_school, plan.thresholds))
     if plan.prior_year_pupils_per_school:
-        jobs.append(Job("prior year", plan.seeds[0], plan.schools, plan.prior_year_pupils_per_school))
+        jobs.append(Job("prior year", plan.seeds[0], plan.schools, plan.prior_year_pupils_per_school, plan.thresholds))
     results: dict[str, list] = {"main": [], "hysteresis": [], "prior year": []}
     seconds = []
     with ProcessPoolExecutor(max_workers=plan.workers) as pool:
@@ -57,7 +59,8 @@ def run(plan: Plan, echo) -> dict:
             if job.kind == "main":
                 seconds.append(took)
     return {"runs": results["main"], "hysteresis": results["hysteresis"][0],
-            "prior": (results["prior year"] or [None])[0], "seconds_per_run": max(seconds)}  # fmt: skip
+            "prior": (results["prior year"] or [None])[0], "seconds_per_run": max(seconds),
+            "lines": dataclasses.asdict(plan.thresholds)}  # fmt: skip
 
 
 def write(found: dict, out: Path, report: Path, chart: Path) -> str:
@@ -94,6 +97,7 @@ def _json(found: dict, rows: list[dict], ranking, targets) -> str:
 
     return json.dumps(
         {
+            "lines": found["lines"],  # the rules' thresholds every run used
             "runs": [plain(run) for run in found["runs"]],
             "hysteresis": plain(found["hysteresis"]),
             "prior_year": plain(found["prior"]),

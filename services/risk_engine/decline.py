@@ -1,7 +1,8 @@
 """`attendance_decline`: a strong attender whose attendance has fallen by more than the school's
 own seasonal change and by more than chance explains. Pure; docs/alert-rules.md states it.
 
-The last few weeks (a rolling window of school days) against everything before them at this
+The last few weeks (a rolling window of school days, six weeks by default; with several windows,
+each is tested at its share of the significance level) against everything before them at this
 school, last year's marks included when they are loaded: the baseline must be strong and long
 enough to mean it. The cohort's change from the baseline's half-terms to the window's is the
 seasonal part.
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from services.risk_engine.cohorts import SeasonalChange
-from services.risk_engine.figures import Figures
+from services.risk_engine.figures import DeclineWindow, Figures
 from shared.calendar import SchoolDays
 
 RULE = "attendance_decline"
@@ -67,10 +68,19 @@ class Decline:
 
 
 def assess(f: Figures, lines: DeclineLines, seasonal: SeasonalReference, days: SchoolDays) -> Decline | None:
-    """The decline when the rule holds, else None. The cheap tests come first, on plain numbers:
-    this runs on every evaluation and nearly always stops there."""
-    possible_now, absent_now = f.decline_window
-    if possible_now < lines.window_sessions or f.decline_window_start is None:
+    """The decline in the window with the strongest evidence (the least p-value) when the rule holds
+    in any of them, else None."""
+    found = [decline for window in f.decline_windows if (decline := _assess_window(f, window, lines, seasonal, days))]
+    return min(found, key=lambda decline: decline.p_value, default=None)
+
+
+def _assess_window(
+    f: Figures, window: DeclineWindow, lines: DeclineLines, seasonal: SeasonalReference, days: SchoolDays
+) -> Decline | None:
+    """The cheap tests come first, on plain numbers: this runs on every evaluation and nearly
+    always stops there."""
+    possible_now, absent_now = window.possible, window.absent
+    if possible_now < lines.window_sessions:
         return None
     possible_before, absent_before = f.history[0] - possible_now, f.history[1] - absent_now
     if possible_before < lines.baseline_sessions or 1 - absent_before / possible_before <= lines.strong_attendance:
@@ -78,17 +88,16 @@ def assess(f: Figures, lines: DeclineLines, seasonal: SeasonalReference, days: S
     now, before = Sessions(possible_now, absent_now), Sessions(possible_before, absent_before)
     if now.absence_rate - before.absence_rate * MIN_SEASONAL_RATIO < lines.min_fall:
         return None  # not enough of a fall even in the kindest season
-    window_half_terms = sorted({days.half_term_of(f.decline_window_start), f.current_half_term} - {None})
+    window_half_terms = sorted({days.half_term_of(window.start), f.current_half_term} - {None})
     baseline_half_terms = [key for key in sorted(f.half_terms) if key < window_half_terms[0]]
     change = seasonal(baseline_half_terms, window_half_terms)
     ratio = _seasonal_ratio(change)
     if now.absence_rate - before.absence_rate * ratio < lines.min_fall:
         return None
-    p_value = upper_tail(now, f.decline_window_spells, before, ratio, lines)
+    p_value = upper_tail(now, window.spells, before, ratio, lines)
     if p_value > lines.significance:
         return None
-    window_days = len(days.school_days_between(f.decline_window_start, f.latest))
-    return Decline(before, now, window_days, change, p_value)
+    return Decline(before, now, window.school_days, change, p_value)
 
 
 def _seasonal_ratio(change: SeasonalChange | None) -> float:

@@ -114,7 +114,7 @@ def figures_of(state: PupilState, context: Context) -> figures.Figures:
         context.table,
         window_school_days=context.thresholds.unauthorised_window_school_days,
         first_week_sessions=context.thresholds.first_week_sessions,
-        decline_window_school_days=context.thresholds.decline_window_school_days,
+        decline_windows_school_days=context.thresholds.decline_windows_school_days,
     )
 
 

@@ -140,6 +140,16 @@ def session_flags(records: Records, school: str, getters: FlagGetters) -> str:
     return "".join(parts)
 
 
+class DeclineWindow(NamedTuple):
+    """The last few school days, as the decline rule reads them."""
+
+    school_days: int  # the window's length
+    start: dt.date
+    possible: int
+    absent: int
+    spells: int  # separate runs of absent sessions
+
+
 def _tally(row: list[int] | None) -> Tally:
     return Tally(*row[:4]) if row else Tally()
 
@@ -155,9 +165,7 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     first_week_possible: int = 0
     unauthorised_recent: int = 0  # G N O U sessions in the window of school days
     missing_streak_days: int = 0  # trailing school days with every possible session G, N or O
-    decline_window: tuple[int, int] = (0, 0)  # possible and absent sessions in the decline window
-    decline_window_spells: int = 0  # separate runs of absent sessions in it
-    decline_window_start: dt.date | None = None
+    decline_windows: tuple[DeclineWindow, ...] = ()  # shortest first
     history: tuple[int, int] = (0, 0)  # possible and absent sessions this year and last, at this school
 
     def term_tally(self, term_key: str) -> Tally:
@@ -182,7 +190,7 @@ def compute(
     table: CodeTable,
     window_school_days: int = 50,
     first_week_sessions: int = 10,
-    decline_window_school_days: int = 30,
+    decline_windows_school_days: tuple[int, ...] = (30,),
 ) -> Figures:
     if latest is None:
         return Figures()
@@ -197,12 +205,9 @@ def compute(
         first_week = session_flags(records, school, term_so_far).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
 
     window = session_flags(records, school, _days_back(days, latest, window_school_days))
-    decline_days = days.school_days_back(latest, decline_window_school_days)
-    if decline_window_school_days <= window_school_days:  # the usual case: a tail of the window read already
-        decline_window = window[-2 * len(decline_days) :]
-    else:
-        decline_window = session_flags(records, school, _days_back(days, latest, decline_window_school_days))
-    decline_window = decline_window.translate(ABSENT_OR_PRESENT)
+    decline_windows = tuple(
+        _decline_window(records, school, latest, days, length, window) for length in sorted(decline_windows_school_days)
+    )
     missing_streak, run_reaches_start = _missing_streak(window)
     if run_reaches_start:
         longer = session_flags(records, school, _days_back(days, latest, LONG_RUN_SCHOOL_DAYS))
@@ -218,11 +223,31 @@ def compute(
         first_week_possible=len(first_week),
         unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
         missing_streak_days=missing_streak,
-        decline_window=(len(decline_window), decline_window.count("a")),
-        # Separate runs of absence; sessions that are not possible neither break nor extend one.
-        decline_window_spells=("p" + decline_window).count("pa"),
-        decline_window_start=decline_days[0] if decline_days else None,
+        decline_windows=tuple(found for found in decline_windows if found is not None),
         history=_history(year, counts.get(f"{school}|Y|{academic_year_of(latest) - 1}")),
+    )
+
+
+def _decline_window(
+    records: Records, school: str, latest: dt.date, days: SchoolDays, length: int, window: str
+) -> DeclineWindow | None:
+    """The last `length` school days, read from the tail of `window` (the last school days' flags,
+    already read) when it covers them."""
+    decline_days = days.school_days_back(latest, length)
+    if not decline_days:
+        return None
+    if 2 * len(decline_days) <= len(window):
+        flags = window[-2 * len(decline_days) :]
+    else:
+        flags = session_flags(records, school, _days_back(days, latest, length))
+    sessions = flags.translate(ABSENT_OR_PRESENT)
+    return DeclineWindow(
+        school_days=len(decline_days),
+        start=decline_days[0],
+        possible=len(sessions),
+        absent=sessions.count("a"),
+        # Separate runs of absence; sessions that are not possible neither break nor extend one.
+        spells=("p" + sessions).count("pa"),
     )
 
 

@@ -4,7 +4,7 @@ import datetime as dt
 from functools import cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.risk_engine.rules import Thresholds
@@ -45,6 +45,16 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(2000, description="Most marks taken from the stream at once")
     batch_within_s: float = Field(0.1, description="Longest wait to fill a batch")
+
+    @field_validator("thresholds", mode="before")
+    @classmethod
+    def _windows_from_text(cls, value):
+        """RISK_ENGINE_THRESHOLDS__DECLINE_WINDOWS_SCHOOL_DAYS=30,45 arrives as text: a nested setting
+        is not decoded as JSON."""
+        windows = value.get("decline_windows_school_days") if isinstance(value, dict) else None
+        if isinstance(windows, str):
+            value = {**value, "decline_windows_school_days": [part.strip() for part in windows.split(",")]}
+        return value
 
 
 @cache

@@ -7,19 +7,21 @@ import datetime as dt
 import re
 
 import pytest
+from pydantic import ValidationError
 from scipy.stats import betabinom
 
 from services.risk_engine.cohorts import SeasonalChange
-from services.risk_engine.decline import Sessions, assess, beta_binomial_tail, upper_tail
-from services.risk_engine.figures import Figures
+from services.risk_engine.decline import Sessions, assess, beta_binomial_tail, reasons, upper_tail
+from services.risk_engine.figures import DeclineWindow, Figures
 from services.risk_engine.rules import Thresholds
+from services.risk_engine.settings import Settings
 from shared.calendar import SchoolDays
 from shared.events import Transition
 from synthetic.calendar import school_calendar
 from tests.unit.engine_helpers import CALENDAR, CONTEXT, DAYS, SCHOOL, day_marks, mark, run
 
 LINES = Thresholds().decline_lines
-WINDOW = Thresholds().decline_window_school_days  # school days: a slide that long fills the window
+WINDOW = min(Thresholds().decline_windows_school_days)  # school days: a slide that long fills the shortest window
 STEADY_COHORT = SeasonalChange(year_group=8, before=0.95, now=0.945)
 
 
@@ -158,10 +160,45 @@ def test_a_year_group_whose_absence_halved_makes_a_small_fall_count(cohort, hold
         latest=DAYS[99],
         half_terms={"2025/1-autumn/1": [], "2025/2-spring/1": []},
         current_half_term="2025/2-spring/1",
-        decline_window=(200, 13),
-        decline_window_start=DAYS[70],
+        decline_windows=(DeclineWindow(school_days=30, start=DAYS[70], possible=200, absent=13, spells=13),),
         history=(400, 21),
     )
     every_fall_significant = dataclasses.replace(LINES, significance=1.0)
     found = assess(figures, every_fall_significant, lambda baseline, window: cohort, CONTEXT.days)
     assert (found is not None) == holds
+
+
+MILD_SLIDE = Figures(  # 200 sessions at 98%, then nine weeks missing 2 sessions in every 10, in 9 spells
+    latest=DAYS[99],
+    half_terms={"2025/1-autumn/1": [], "2025/1-autumn/2": [], "2025/2-spring/1": []},
+    current_half_term="2025/2-spring/1",
+    decline_windows=(
+        DeclineWindow(school_days=30, start=DAYS[70], possible=60, absent=12, spells=6),
+        DeclineWindow(school_days=45, start=DAYS[55], possible=90, absent=18, spells=9),
+    ),
+    history=(290, 22),
+)
+
+
+def test_a_slide_too_mild_for_six_weeks_to_be_sure_of_holds_over_nine():
+    found = assess(MILD_SLIDE, LINES, lambda baseline, window: STEADY_COHORT, CONTEXT.days)
+    assert found is not None and found.window_school_days == 45 and found.p_value < LINES.significance
+    assert reasons(found)[0] == "attended 98% before the last 9 weeks, 80% in them"
+    six_weeks_only = MILD_SLIDE._replace(decline_windows=MILD_SLIDE.decline_windows[:1])
+    assert assess(six_weeks_only, LINES, lambda baseline, window: STEADY_COHORT, CONTEXT.days) is None
+
+
+def test_each_window_is_tested_at_its_share_of_the_significance_level():
+    """Two windows are two chances for noise to look like a decline: each gets half the level."""
+    one, two = Thresholds(decline_windows_school_days=(30,)), Thresholds(decline_windows_school_days=(30, 45))
+    assert two.decline_lines.significance == one.decline_lines.significance / 2 == two.decline_significance / 2
+
+
+def test_the_windows_are_set_as_a_list_of_school_days_and_a_bad_one_is_named(monkeypatch):
+    monkeypatch.setenv("RISK_ENGINE_THRESHOLDS__DECLINE_WINDOWS_SCHOOL_DAYS", "30, 60")
+    assert Settings().thresholds.decline_windows_school_days == (30, 60)
+    monkeypatch.setenv("RISK_ENGINE_THRESHOLDS__DECLINE_WINDOWS_SCHOOL_DAYS", "30,six")
+    with pytest.raises(ValidationError, match="thresholds.decline_windows_school_days.1"):
+        Settings()
+    with pytest.raises(ValueError, match="at least one window"):
+        Thresholds(decline_windows_school_days=())

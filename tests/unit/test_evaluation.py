@@ -3,11 +3,13 @@ counted from the marks, precision, recall and lead time, and agreement with the 
 two must agree."""
 
 import dataclasses
+import json
 
 import pytest
 
 from shared.codes import current_table
 from shared.statistics import auc, auc_with_interval
+from synthetic.__main__ import cli as synthetic_cli
 from synthetic.borough import make_borough
 from synthetic.evaluation import (
     RuleRecord,
@@ -19,6 +21,7 @@ from synthetic.evaluation import (
     summary,
 )
 from synthetic.evaluation_report import lead_time_svg, targets
+from tests.cli_support import refused, run
 
 
 def test_the_truth_is_read_from_the_generators_parameters():
@@ -90,3 +93,13 @@ def test_targets_are_met_only_when_the_figure_reaches_them():
     assert all(met for name, met in found.items() if name.startswith("a borough-year"))
     small = [{**runs[0], "pupils": 450}]
     assert not any(t.met for t in targets(rows, small, None, 25) if t.name.startswith("a borough-year"))
+
+
+def test_the_evaluation_command_runs_the_decline_windows_asked_for_and_says_so(tmp_path):
+    """The lines are written into evaluation.json, so a figure can always be traced to what made it."""
+    files = [f"--{name}={tmp_path / name}" for name in ("out", "report", "chart")]
+    small = ["--seed", "5", "--schools", "1", "--pupils-per-school", "60", "--prior-year-pupils-per-school", "0"]
+    run(synthetic_cli, "evaluate", *small, *files, "--decline-windows", "30,45")
+    lines = json.loads((tmp_path / "out").read_text())["lines"]
+    assert lines["decline_windows_school_days"] == [30, 45] and lines["decline_significance"] == 0.001
+    assert "--decline-windows" in refused(synthetic_cli, "evaluate", *small, *files, "--decline-windows", "30,six")

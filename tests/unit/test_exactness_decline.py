@@ -81,12 +81,14 @@ def test_streamed_decline_equals_its_definition(drawn):
     assert bool(episode and episode["open"]) == expected_holding(plan)
 
 
-# attendance_decline: the last 30 school days against everything before them, tested for chance
-# on the window's separate spells of absence.
+# attendance_decline: each window of the last school days against everything before it, tested for
+# chance on the window's separate spells of absence; the rule holds when any window does.
 SEASON = SeasonalChange(year_group=8, before=0.95, now=0.93)
-WITH_SEASON = dataclasses.replace(CONTEXT, seasonal=lambda baseline, window: SEASON)
-LINES = CONTEXT.thresholds.decline_lines
-LINES_WINDOW_DAYS = CONTEXT.thresholds.decline_window_school_days
+# Two windows, so the property covers the rule's union of windows and its share of the level.
+WINDOWS_SCHOOL_DAYS = (30, 45)
+THRESHOLDS = dataclasses.replace(CONTEXT.thresholds, decline_windows_school_days=WINDOWS_SCHOOL_DAYS)
+WITH_SEASON = dataclasses.replace(CONTEXT, thresholds=THRESHOLDS, seasonal=lambda baseline, window: SEASON)
+LINES = THRESHOLDS.decline_lines
 ABSENT_CODES = ["I", "N", "O", "G", "M", "U"]
 
 
@@ -118,8 +120,11 @@ def expected_decline(recordings) -> bool:
     categories = {slot: TABLE.category(code) for slot, code in latest_code.items()}
     possible = {slot for slot, category in categories.items() if category.counts_as_possible}
     absent = {slot for slot in possible if categories[slot].absent}
-    last = max(day for day, _ in latest_code)
-    window_days = [day for day in DAYS if day <= last][-LINES_WINDOW_DAYS:]
+    marked_days = [day for day in DAYS if day <= max(day for day, _ in latest_code)]
+    return any(_window_holds(marked_days[-length:], possible, absent) for length in WINDOWS_SCHOOL_DAYS)
+
+
+def _window_holds(window_days, possible, absent) -> bool:
     in_window = [(day, s) for day in window_days for s in ("AM", "PM") if (day, s) in possible]
     now = Sessions(len(in_window), sum(slot in absent for slot in in_window))
     spells = sum(slot in absent and (i == 0 or in_window[i - 1] not in absent) for i, slot in enumerate(in_window))

@@ -70,8 +70,12 @@ class Decline:
 def assess(f: Figures, lines: DeclineLines, seasonal: SeasonalReference, days: SchoolDays) -> Decline | None:
     """The decline in the window with the strongest evidence (the least p-value) when the rule holds
     in any of them, else None."""
-    found = [decline for window in f.decline_windows if (decline := _assess_window(f, window, lines, seasonal, days))]
-    return min(found, key=lambda decline: decline.p_value, default=None)
+    strongest = None
+    for window in f.decline_windows:  # a loop, not min() over a list: this runs for every mark
+        found = _assess_window(f, window, lines, seasonal, days)
+        if found is not None and (strongest is None or found.p_value < strongest.p_value):
+            strongest = found
+    return strongest
 
 
 def _assess_window(

@@ -165,7 +165,7 @@ class Figures(NamedTuple):  # a tuple: made on every evaluation, so cheap to mak
     first_week_possible: int = 0
     unauthorised_recent: int = 0  # G N O U sessions in the window of school days
     missing_streak_days: int = 0  # trailing school days with every possible session G, N or O
-    decline_windows: tuple[DeclineWindow, ...] = ()  # shortest first
+    decline_windows: tuple[DeclineWindow, ...] = ()  # in the order the lines list them
     history: tuple[int, int] = (0, 0)  # possible and absent sessions this year and last, at this school
 
     def term_tally(self, term_key: str) -> Tally:
@@ -206,7 +206,11 @@ def compute(
 
     window = session_flags(records, school, _days_back(days, latest, window_school_days))
     decline_windows = tuple(
-        _decline_window(records, school, latest, days, length, window) for length in sorted(decline_windows_school_days)
+        [
+            found
+            for length in decline_windows_school_days
+            if (found := _decline_window(records, school, latest, days, length, window)) is not None
+        ]
     )
     missing_streak, run_reaches_start = _missing_streak(window)
     if run_reaches_start:
@@ -223,7 +227,7 @@ def compute(
         first_week_possible=len(first_week),
         unauthorised_recent=len(window.translate(ONLY[UNAUTHORISED])),
         missing_streak_days=missing_streak,
-        decline_windows=tuple(found for found in decline_windows if found is not None),
+        decline_windows=decline_windows,
         history=_history(year, counts.get(f"{school}|Y|{academic_year_of(latest) - 1}")),
     )
 

@@ -6,11 +6,13 @@ progress joins once it counts. attendance_decline: see expected_decline()."""
 import dataclasses
 import datetime as dt
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from services.risk_engine.cohorts import SeasonalChange
-from services.risk_engine.decline import Sessions, upper_tail
+from services.risk_engine.decline import DeclineLines, Sessions, upper_tail
+from services.risk_engine.rules import Thresholds
 from shared.codes import current_table
 from tests.unit.engine_helpers import CONTEXT, DAYS, latest_codes, mark, run
 
@@ -84,11 +86,7 @@ def test_streamed_decline_equals_its_definition(drawn):
 # attendance_decline: each window of the last school days against everything before it, tested for
 # chance on the window's separate spells of absence; the rule holds when any window does.
 SEASON = SeasonalChange(year_group=8, before=0.95, now=0.93)
-# Two windows, so the property covers the rule's union of windows and its share of the level.
-WINDOWS_SCHOOL_DAYS = (30, 45)
-THRESHOLDS = dataclasses.replace(CONTEXT.thresholds, decline_windows_school_days=WINDOWS_SCHOOL_DAYS)
-WITH_SEASON = dataclasses.replace(CONTEXT, thresholds=THRESHOLDS, seasonal=lambda baseline, window: SEASON)
-LINES = THRESHOLDS.decline_lines
+WITH_SEASON = dataclasses.replace(CONTEXT, seasonal=lambda baseline, window: SEASON)
 ABSENT_CODES = ["I", "N", "O", "G", "M", "U"]
 
 
@@ -114,34 +112,41 @@ def slides(draw):
     return draw(st.permutations(recordings + duplicates))
 
 
-def expected_decline(recordings) -> bool:
+def expected_decline(recordings, thresholds: Thresholds) -> bool:
     """The rule's definition over the latest code of each session, counted from the calendar."""
     latest_code = latest_codes(recordings)
     categories = {slot: TABLE.category(code) for slot, code in latest_code.items()}
     possible = {slot for slot, category in categories.items() if category.counts_as_possible}
     absent = {slot for slot in possible if categories[slot].absent}
     marked_days = [day for day in DAYS if day <= max(day for day, _ in latest_code)]
-    return any(_window_holds(marked_days[-length:], possible, absent) for length in WINDOWS_SCHOOL_DAYS)
+    return any(
+        _window_holds(marked_days[-length:], possible, absent, thresholds.decline_lines)
+        for length in thresholds.decline_windows_school_days
+    )
 
 
-def _window_holds(window_days, possible, absent) -> bool:
+def _window_holds(window_days, possible, absent, lines: DeclineLines) -> bool:
     in_window = [(day, s) for day in window_days for s in ("AM", "PM") if (day, s) in possible]
     now = Sessions(len(in_window), sum(slot in absent for slot in in_window))
     spells = sum(slot in absent and (i == 0 or in_window[i - 1] not in absent) for i, slot in enumerate(in_window))
     before = Sessions(len(possible) - now.possible, len(absent) - now.absent)
     ratio = (1 - SEASON.now) / (1 - SEASON.before)
     return (
-        now.possible >= LINES.window_sessions
-        and before.possible >= LINES.baseline_sessions
-        and before.attendance_rate > LINES.strong_attendance
-        and now.absence_rate - before.absence_rate * ratio >= LINES.min_fall
-        and upper_tail(now, spells, before, ratio, LINES) <= LINES.significance
+        now.possible >= lines.window_sessions
+        and before.possible >= lines.baseline_sessions
+        and before.attendance_rate > lines.strong_attendance
+        and now.absence_rate - before.absence_rate * ratio >= lines.min_fall
+        and upper_tail(now, spells, before, ratio, lines) <= lines.significance
     )
 
 
+# The default six-week window, and two windows: the rule's union and each window's share of the level.
+@pytest.mark.parametrize("windows", [(30,), (30, 45)])
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(slides())
-def test_streamed_attendance_decline_equals_its_definition(recordings):
-    state, _ = run([mark(day, session, code, hour) for day, session, code, hour in recordings], context=WITH_SEASON)
+@given(recordings=slides())
+def test_streamed_attendance_decline_equals_its_definition(windows, recordings):
+    thresholds = dataclasses.replace(CONTEXT.thresholds, decline_windows_school_days=windows)
+    context = dataclasses.replace(WITH_SEASON, thresholds=thresholds)
+    state, _ = run([mark(day, session, code, hour) for day, session, code, hour in recordings], context=context)
     episode = state["alerts"].get("attendance_decline")
-    assert bool(episode and episode["open"]) == expected_decline(recordings)
+    assert bool(episode and episode["open"]) == expected_decline(recordings, thresholds)

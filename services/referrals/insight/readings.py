@@ -152,7 +152,7 @@ def _columns(session: Session, pupils) -> Pupils:
         .select_from(pupils)
         .outerjoin(context, and_(context.school_urn == pupils.c.school_urn, context.pupil_id == pupils.c.pupil_id))
     )
-    rows = session.connection().execute(query).all()  # Core rows: the ORM's row handling doubled the time
+    rows = session.connection().execute(query).all()  # Core rows: the ORM's row handling cost a sixth of a count
     if not rows:
         return Pupils([], [], [], [], [], np.zeros(0, np.int64), np.zeros(0, np.int64))
     schools, pupil_ids, years, areas, texts, possible, absent = zip(*rows, strict=True)

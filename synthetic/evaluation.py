@@ -50,6 +50,7 @@ TRUTH = {
     "unauthorised_10_in_10": "unauthorised pattern",
     "missing_education": "missing education",
 }
+TIMED = (DECLINE, "strong_attendance_decline")  # the rules whose lead before PA onset is measured
 SCORED_ON = "2-spring/1"  # the risk score is read on the last day of this half-term...
 OUTCOME_BY = "2-spring/2"  # ...and tested against who is persistently absent by the end of this one
 
@@ -281,6 +282,23 @@ def lead_times(record: RuleRecord, truth: dict[str, set[str]], crossing: dict[st
     return [crossing[upn] - record.first_alert[upn] for upn in truth["decliner"] & record.flagged if upn in crossing]
 
 
+def decline_timing(pupils: list[Pupil], record: RuleRecord, crossing: dict[str, int]) -> dict[str, float | None]:
+    """When the planted slides start, against when a rule first flags them and when they cross 10%.
+    The onset-to-crossing gap is the most any rule can warn a decliner ahead without alerting before
+    the slide begins, so it bounds the lead time from the generator's parameters alone."""
+    onsets = {p.upn: p.decline.onset_day for p in pupils if p.decline}
+    gaps = [crossing[upn] - onset for upn, onset in onsets.items() if upn in crossing]
+    found = [upn for upn in onsets if upn in record.first_alert]
+    return {
+        "median_onset_to_crossing_days": median_or_none(gaps),
+        "share_crossing_within_20_days_of_onset": round(sum(gap < 20 for gap in gaps) / len(gaps), 3) if gaps else None,
+        "median_onset_to_crossing_days_of_those_found": median_or_none(
+            [crossing[upn] - onsets[upn] for upn in found if upn in crossing]
+        ),
+        "median_first_alert_after_onset_days": median_or_none([record.first_alert[upn] - onsets[upn] for upn in found]),
+    }
+
+
 def recall_by_shape(pupils: list[Pupil], record: RuleRecord) -> dict[str, float]:
     shapes: dict[str, list[bool]] = defaultdict(list)
     for pupil in pupils:
@@ -309,12 +327,11 @@ def evaluate(seed: int, schools: int, pupils_per_school: int, start_year: int = 
         "decliners_reaching_pa": len(truth["decliner"] & set(run.crossing)),
         "rules": rules,
         "decline_recall_by_shape": recall_by_shape(pupils, decline),
+        "decline_timing": {rule: decline_timing(pupils, run.records[rule], run.crossing) for rule in TIMED},
         "first_decline_alert": run.first_decline_alert.isoformat() if run.first_decline_alert else None,
         "decline_alerts_before_october_half_term": sum(i <= breaks[0] for i in decline.first_alert.values()),
         "decline_alerts_before_february_half_term": sum(i <= breaks[2] for i in decline.first_alert.values()),
-        "lead_times": {
-            rule: lead_times(run.records[rule], truth, run.crossing) for rule in (DECLINE, "strong_attendance_decline")
-        },
+        "lead_times": {rule: lead_times(run.records[rule], truth, run.crossing) for rule in TIMED},
         "scored": run.scored,
     }
 

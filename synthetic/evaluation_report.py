@@ -180,3 +180,25 @@ def shapes_table(runs: list[dict]) -> str:
         cells = [str(run["decline_recall_by_shape"].get(shape, "—")) for run in runs]
         out.append(f"| {shape} | " + " | ".join(cells) + " |")
     return "\n".join(out)
+
+
+TIMING_COLUMNS = (
+    ("median_first_alert_after_onset_days", "First alert, school days after the slide starts (median)"),
+    ("median_onset_to_crossing_days_of_those_found", "Slide start to 10%, the decliners it found (median)"),
+    ("median_onset_to_crossing_days", "Slide start to 10%, every decliner who crosses (median)"),
+    ("share_crossing_within_20_days_of_onset", "Share crossing 10% within 20 school days of the start"),
+)
+
+
+def timing_table(runs: list[dict]) -> str:
+    """Per decline rule, when it finds the planted slides against when they start and cross 10%
+    (means over the seeds of each seed's median or share)."""
+    titles = " | ".join(title for _, title in TIMING_COLUMNS)
+    out = [f"| Rule | {titles} |", "|---|" + "---|" * len(TIMING_COLUMNS)]
+    for rule in runs[0]["decline_timing"]:
+        cells = []
+        for key, _ in TIMING_COLUMNS:
+            values = [run["decline_timing"][rule][key] for run in runs if run["decline_timing"][rule][key] is not None]
+            cells.append(f"{sum(values) / len(values):.2f}".rstrip("0").rstrip(".") if values else "—")
+        out.append(f"| {rule} | " + " | ".join(cells) + " |")
+    return "\n".join(out)

@@ -13,6 +13,7 @@ from synthetic.__main__ import cli as synthetic_cli
 from synthetic.borough import make_borough
 from synthetic.evaluation import (
     RuleRecord,
+    decline_timing,
     evaluate,
     figures_for,
     markdown_table,
@@ -20,7 +21,7 @@ from synthetic.evaluation import (
     planted_truth,
     summary,
 )
-from synthetic.evaluation_report import lead_time_svg, targets
+from synthetic.evaluation_report import lead_time_svg, targets, timing_table
 from tests.cli_support import refused, run
 
 
@@ -56,6 +57,24 @@ def test_precision_recall_and_lead_time_from_records():
     assert figures.alerts_per_100_pupils_per_term == pytest.approx(100 * 5 / 100 / 3)
     untruthful = figures_for("first_week_absence", record, truth, {}, pupils=100, terms=3)
     assert untruthful.precision is None and untruthful.recall is None and untruthful.truth is None
+
+
+def test_decline_timing_measures_from_the_planted_onset_not_from_the_engine():
+    _, pupils = make_borough(seed=5, schools=5, pupils_per_school=200)
+    a, b, c = [p for p in pupils if p.decline][:3]
+    onset = {p.upn: p.decline.onset_day for p in (a, b, c)}
+    crossing = {a.upn: onset[a.upn] + 10, b.upn: onset[b.upn] + 30, "steady pupil": 5}  # c never crosses
+    record = RuleRecord(flagged={a.upn, c.upn}, first_alert={a.upn: onset[a.upn] + 4, c.upn: onset[c.upn] + 20})
+    timing = decline_timing(pupils, record, crossing)
+    assert timing == {
+        "median_onset_to_crossing_days": 20,  # 10 and 30: the steady pupil's crossing is not a slide's
+        "share_crossing_within_20_days_of_onset": 0.5,
+        "median_onset_to_crossing_days_of_those_found": 10,
+        "median_first_alert_after_onset_days": 12,  # 4 and 20
+    }
+    table = timing_table([{"decline_timing": {"attendance_decline": timing}}, {"decline_timing": {
+        "attendance_decline": {**timing, "median_first_alert_after_onset_days": None}}}])  # fmt: skip
+    assert "| attendance_decline | 12 | 10 | 20 | 0.5 |" in table  # a seed without a figure is left out of its mean
 
 
 def test_a_small_borough_year_and_the_engine_agree_on_when_pupils_cross_ten_percent():

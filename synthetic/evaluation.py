@@ -285,7 +285,8 @@ def lead_times(record: RuleRecord, truth: dict[str, set[str]], crossing: dict[st
 def decline_timing(pupils: list[Pupil], record: RuleRecord, crossing: dict[str, int]) -> dict[str, float | None]:
     """When the planted slides start, against when a rule first flags them and when they cross 10%.
     The onset-to-crossing gap is the most any rule can warn a decliner ahead without alerting before
-    the slide begins, so it bounds the lead time from the generator's parameters alone."""
+    the slide begins. The onset is the generator's parameter and the crossing a fact of the marks:
+    neither is read from the engine."""
     onsets = {p.upn: p.decline.onset_day for p in pupils if p.decline}
     gaps = [crossing[upn] - onset for upn, onset in onsets.items() if upn in crossing]
     found = [upn for upn in onsets if upn in record.first_alert]

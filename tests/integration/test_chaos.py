@@ -53,7 +53,7 @@ class Connector:
     def __init__(self, url: str, key: str, rows: list[dict]) -> None:
         self.url, self.key, self.rows = url, key, rows
         self.refused = 0
-        self.refused_s = 0.0  # from a batch's first refusal to its acceptance, summed: while nothing got in
+        self.refused_s = 0.0  # from a batch's first failed attempt to its acceptance, summed: nothing got in
         self.accepted_at: list[float] = []
         self.thread = threading.Thread(target=self._run, daemon=True)
 
@@ -139,6 +139,7 @@ def test_nothing_is_lost_when_each_process_is_killed_in_turn(tmp_path, durable_b
         # can fall under the rate offered; the rate while batches were accepted shows the stack kept up.
         accepting_s = fed_s - connector.refused_s
         print(f"chaos (seed {seed}): {len(rows)} marks offered at {MARKS_PER_SECOND}/s, all accepted in "
-              f"{fed_s:.0f} s ({len(rows) / fed_s:.0f} marks/s); refused for {connector.refused_s:.0f} s "
-              f"({connector.refused} batches resent), {len(rows) / accepting_s:.0f} marks/s the rest of the time; "
+              f"{fed_s:.0f} s ({len(rows) / fed_s:.0f} marks/s); {connector.refused_s:.0f} s from failed attempts "
+              f"to acceptance ({connector.refused} batches resent), {len(rows) / accepting_s:.0f} marks/s the rest "
+              f"of the time; "
               f"{figures}")  # fmt: skip

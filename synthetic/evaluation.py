@@ -297,6 +297,17 @@ def decline_timing(pupils: list[Pupil], record: RuleRecord, crossing: dict[str, 
             [crossing[upn] - onsets[upn] for upn in found if upn in crossing]
         ),
         "median_first_alert_after_onset_days": median_or_none([record.first_alert[upn] - onsets[upn] for upn in found]),
+        "median_lead_days": median_or_none(
+            [crossing[upn] - record.first_alert[upn] for upn in found if upn in crossing]
+        ),
+    }
+
+
+def decline_timing_by_shape(pupils: list[Pupil], record: RuleRecord, crossing: dict[str, int]) -> dict[str, dict]:
+    shapes = sorted({p.decline.shape for p in pupils if p.decline})
+    return {
+        shape: decline_timing([p for p in pupils if p.decline and p.decline.shape == shape], record, crossing)
+        for shape in shapes
     }
 
 
@@ -329,6 +340,7 @@ def evaluate(seed: int, schools: int, pupils_per_school: int, start_year: int = 
         "rules": rules,
         "decline_recall_by_shape": recall_by_shape(pupils, decline),
         "decline_timing": {rule: decline_timing(pupils, run.records[rule], run.crossing) for rule in TIMED},
+        "decline_timing_by_shape": decline_timing_by_shape(pupils, decline, run.crossing),
         "first_decline_alert": run.first_decline_alert.isoformat() if run.first_decline_alert else None,
         "decline_alerts_before_october_half_term": sum(i <= breaks[0] for i in decline.first_alert.values()),
         "decline_alerts_before_february_half_term": sum(i <= breaks[2] for i in decline.first_alert.values()),

@@ -187,18 +187,20 @@ TIMING_COLUMNS = (
     ("median_onset_to_crossing_days_of_those_found", "Slide start to 10%, the decliners it found (median)"),
     ("median_onset_to_crossing_days", "Slide start to 10%, every decliner who crosses (median)"),
     ("share_crossing_within_20_days_of_onset", "Share crossing 10% within 20 school days of the start"),
+    ("median_lead_days", "Lead before 10% (median)"),
 )
 
 
-def timing_table(runs: list[dict]) -> str:
-    """Per decline rule, when it finds the planted slides against when they start and cross 10%
-    (means over the seeds of each seed's median or share)."""
+def timing_table(runs: list[dict], by: str = "decline_timing", heading: str = "Rule") -> str:
+    """When the planted slides are found against when they start and cross 10%, per decline rule (or,
+    with `by="decline_timing_by_shape"`, per shape of slide for attendance_decline): means over the
+    seeds of each seed's median or share, a seed without a figure left out."""
     titles = " | ".join(title for _, title in TIMING_COLUMNS)
-    out = [f"| Rule | {titles} |", "|---|" + "---|" * len(TIMING_COLUMNS)]
-    for rule in runs[0]["decline_timing"]:
+    out = [f"| {heading} | {titles} |", "|---|" + "---|" * len(TIMING_COLUMNS)]
+    for row in sorted({row for run in runs for row in run[by]}):
         cells = []
         for key, _ in TIMING_COLUMNS:
-            values = [run["decline_timing"][rule][key] for run in runs if run["decline_timing"][rule][key] is not None]
+            values = [run[by][row][key] for run in runs if row in run[by] and run[by][row].get(key) is not None]
             cells.append(f"{sum(values) / len(values):.2f}".rstrip("0").rstrip(".") if values else "—")
-        out.append(f"| {rule} | " + " | ".join(cells) + " |")
+        out.append(f"| {row} | " + " | ".join(cells) + " |")
     return "\n".join(out)

@@ -76,6 +76,8 @@ def write(found: dict, out: Path, report: Path, chart: Path) -> str:
         ("Targets", evaluation_report.targets_table(targets)),
         ("attendance_decline's recall by shape of decline", evaluation_report.shapes_table(runs)),
         ("When the decline rules find the planted slides", evaluation_report.timing_table(runs)),
+        ("When attendance_decline finds each shape of slide", evaluation_report.timing_table(
+            runs, by="decline_timing_by_shape", heading="Shape")),
         ("Churn with and without hysteresis (first seed)", evaluation_report.churn_table(
             evaluation.summary(runs[:1]), evaluation.summary([found["hysteresis"]]), HYSTERESIS_WORDS)),
         ("The risk score's ranking", score_ranking.markdown_table(

@@ -10,10 +10,11 @@ import pytest
 from shared.codes import current_table
 from shared.statistics import auc, auc_with_interval
 from synthetic.__main__ import cli as synthetic_cli
-from synthetic.borough import make_borough
+from synthetic.borough import GRADUAL, STEP, make_borough
 from synthetic.evaluation import (
     RuleRecord,
     decline_timing,
+    decline_timing_by_shape,
     evaluate,
     figures_for,
     markdown_table,
@@ -61,7 +62,8 @@ def test_precision_recall_and_lead_time_from_records():
 
 def test_decline_timing_measures_from_the_planted_onset_not_from_the_engine():
     _, pupils = make_borough(seed=5, schools=5, pupils_per_school=200)
-    a, b, c = [p for p in pupils if p.decline][:3]
+    steps = [p for p in pupils if p.decline and p.decline.shape == STEP]
+    a, b, c = steps[0], steps[1], next(p for p in pupils if p.decline and p.decline.shape == GRADUAL)
     onset = {p.upn: p.decline.onset_day for p in (a, b, c)}
     crossing = {a.upn: onset[a.upn] + 10, b.upn: onset[b.upn] + 30, "steady pupil": 5}  # c never crosses
     record = RuleRecord(flagged={a.upn, c.upn}, first_alert={a.upn: onset[a.upn] + 4, c.upn: onset[c.upn] + 20})
@@ -71,10 +73,18 @@ def test_decline_timing_measures_from_the_planted_onset_not_from_the_engine():
         "share_crossing_within_20_days_of_onset": 0.5,
         "median_onset_to_crossing_days_of_those_found": 10,
         "median_first_alert_after_onset_days": 12,  # 4 and 20
+        "median_lead_days": 6,  # a alone: c never crosses
     }
+    by_shape = decline_timing_by_shape(pupils, record, crossing)
+    assert set(by_shape) == {p.decline.shape for p in pupils if p.decline}
+    assert by_shape[STEP]["median_first_alert_after_onset_days"] == 4 and by_shape[STEP]["median_lead_days"] == 6
+    assert by_shape[GRADUAL]["median_first_alert_after_onset_days"] == 20
+    assert by_shape[GRADUAL]["median_onset_to_crossing_days"] is None
     table = timing_table([{"decline_timing": {"attendance_decline": timing}}, {"decline_timing": {
         "attendance_decline": {**timing, "median_first_alert_after_onset_days": None}}}])  # fmt: skip
-    assert "| attendance_decline | 12 | 10 | 20 | 0.5 |" in table  # a seed without a figure is left out of its mean
+    assert "| attendance_decline | 12 | 10 | 20 | 0.5 | 6 |" in table  # a seed without a figure is left out of its mean
+    shapes = timing_table([{"decline_timing_by_shape": by_shape}], by="decline_timing_by_shape", heading="Shape")
+    assert f"| {STEP} | 4 | 10 | 20 | 0.5 | 6 |" in shapes and f"| {GRADUAL} | 20 | — | — | — | — |" in shapes
 
 
 def test_a_small_borough_year_and_the_engine_agree_on_when_pupils_cross_ten_percent():

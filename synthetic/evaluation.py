@@ -297,9 +297,7 @@ def decline_timing(pupils: list[Pupil], record: RuleRecord, crossing: dict[str, 
             [crossing[upn] - onsets[upn] for upn in found if upn in crossing]
         ),
         "median_first_alert_after_onset_days": median_or_none([record.first_alert[upn] - onsets[upn] for upn in found]),
-        "median_lead_days": median_or_none(
-            [crossing[upn] - record.first_alert[upn] for upn in found if upn in crossing]
-        ),
+        "median_lead_days": median_or_none(lead_times(record, {"decliner": set(onsets)}, crossing)),
     }
 
 

@@ -6,6 +6,7 @@ import random
 import socket
 import time
 from collections.abc import Callable
+from functools import cache
 from pathlib import Path
 
 EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -28,6 +29,7 @@ def free_port() -> int:
     raise RuntimeError(f"no free port between {LOWEST_PORT} and {below}")
 
 
+@cache  # the kernel's range does not change under a test run; read it once
 def _ephemeral_low() -> int:
     try:
         return int(EPHEMERAL_RANGE.read_text().split()[0])

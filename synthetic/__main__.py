@@ -34,6 +34,9 @@ def evaluate(
     prior_year_pupils_per_school: Annotated[
         int, typer.Option(min=0, max=999, help="The run with last year loaded (0: skip it)")
     ] = 100,
+    last_year: Annotated[
+        bool, typer.Option(help="Run each seed again with last year's marks loaded first (about twice as long)")
+    ] = False,
     out: Annotated[Path, typer.Option(help="Where the figures go, as JSON")] = Path("evaluation.json"),
     report: Annotated[Path, typer.Option(help="The HTML report")] = Path("evaluation.html"),
     chart: Annotated[Path, typer.Option(help="The lead-time chart, as SVG")] = Path("lead-times.svg"),
@@ -51,7 +54,9 @@ def evaluate(
             thresholds = dataclasses.replace(thresholds, decline_windows_school_days=windows)
         except ValueError as error:
             raise typer.BadParameter(f"{decline_windows!r}: {error}", param_hint="--decline-windows") from error
-    plan = evaluation_suite.Plan(seeds, schools, pupils_per_school, prior_year_pupils_per_school, thresholds=thresholds)
+    plan = evaluation_suite.Plan(
+        seeds, schools, pupils_per_school, prior_year_pupils_per_school, last_year=last_year, thresholds=thresholds
+    )
     found = evaluation_suite.run(plan, echo=lambda line: typer.echo(line, err=True))
     typer.echo(evaluation_suite.write(found, out, report, chart))
 

@@ -35,6 +35,7 @@ from shared.calendar import SchoolDays
 from shared.codes import current_table
 from shared.events import AttendanceMark, RiskAlert, Transition
 from shared.statistics import median_or_none, tenth_percentile_or_none
+from synthetic import best_possible
 from synthetic.borough import Calibration, Pupil, School, make_borough
 from synthetic.calendar import academic_year, school_calendar, school_days
 from synthetic.marks import school_year_marks
@@ -91,6 +92,7 @@ class YearRun:
     crossing: dict[str, int]  # pupil -> first school-day index at 10% absence or more
     scored: list[ScoredPupil]
     first_decline_alert: dt.date | None
+    best_possible: list[best_possible.OperatingPoint]  # the oracle's, to read the decline rule against
 
 
 def planted_truth(pupils: list[Pupil]) -> dict[str, set[str]]:
@@ -192,10 +194,13 @@ def run_year(
         if index == scoring_day:
             scored = _score_all(engine, pupils)
     crossing = pa_crossings(final_codes, current_table(), start_year)
+    bound = best_possible.operating_points(
+        pupils, final_codes, crossing, schools=schools, table=current_table(), start_year=start_year
+    )
     outcome_end = _last_day_of(year_days, days, f"{start_year}/{OUTCOME_BY}")
     became = [dataclasses.replace(pupil, became_pa=crossing.get(upn, outcome_end + 1) <= outcome_end)
               for upn, pupil in scored.items()]  # fmt: skip
-    return YearRun(records, crossing, became, first_decline)
+    return YearRun(records, crossing, became, first_decline, bound)
 
 
 def _last_day_of(year_days: list[tuple[dt.date, str]], days: SchoolDays, half_term: str) -> int:
@@ -317,12 +322,20 @@ def recall_by_shape(pupils: list[Pupil], record: RuleRecord) -> dict[str, float]
     return {shape: round(sum(found) / len(found), 3) for shape, found in sorted(shapes.items())}
 
 
-def evaluate(seed: int, schools: int, pupils_per_school: int, start_year: int = 2025,
-             thresholds: Thresholds | None = None, prior_year: bool = False) -> dict:  # fmt: skip
+def evaluate(
+    seed: int,
+    schools: int,
+    pupils_per_school: int,
+    *,
+    start_year: int = 2025,
+    thresholds: Thresholds | None = None,
+    prior_year: bool = False,
+    early_declines: bool = False,
+) -> dict:
     """One seeded borough-year: per rule figures, and how the truth was planted. With `prior_year`,
-    last year's marks are loaded first (alerts held back for them) and declines may start in the
-    first weeks of autumn, when only last year's marks can show a baseline."""
-    calibration = Calibration(decline_onset=(5, 60)) if prior_year else Calibration()
+    last year's marks are loaded first (alerts held back for them); with `early_declines` too,
+    declines may start in the first weeks of autumn, when only last year's marks can show a baseline."""
+    calibration = Calibration(decline_onset=(5, 60)) if early_declines else Calibration()
     school_list, pupils = make_borough(seed, schools, pupils_per_school, start_year, calibration)
     truth = planted_truth(pupils)
     run = run_year(school_list, pupils, seed, start_year, thresholds or Thresholds(), prior_year=prior_year)
@@ -344,6 +357,7 @@ def evaluate(seed: int, schools: int, pupils_per_school: int, start_year: int = 
         "decline_alerts_before_february_half_term": sum(i <= breaks[2] for i in decline.first_alert.values()),
         "lead_times": {rule: lead_times(run.records[rule], truth, run.crossing) for rule in TIMED},
         "scored": run.scored,
+        "best_possible": run.best_possible,
     }
 
 

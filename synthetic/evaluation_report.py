@@ -6,6 +6,9 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from services.risk_engine.decline import RULE as DECLINE
+from synthetic import best_possible
+
 BIN_DAYS = 10
 SERIES_COLOURS = {"attendance_decline": "#1d70b8", "strong_attendance_decline": "#d4351c"}
 
@@ -19,8 +22,8 @@ class Target:
 
 
 def targets(rows: list[dict], runs: list[dict], prior: dict | None, seconds_per_run: float) -> list[Target]:
-    pupils = runs[0]["pupils"]
     """Issue #14's targets beside what was measured (means over the seeds)."""
+    pupils = runs[0]["pupils"]
     decline = next(row for row in rows if row["rule"] == "attendance_decline")
     before_february = [run["decline_alerts_before_february_half_term"] for run in runs]
     found = [
@@ -203,4 +206,22 @@ def timing_table(runs: list[dict], by: str = "decline_timing", heading: str = "R
             values = [run[by][row][key] for run in runs if row in run[by] and run[by][row].get(key) is not None]
             cells.append(f"{sum(values) / len(values):.2f}".rstrip("0").rstrip(".") if values else "—")
         out.append(f"| {row} | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
+def best_possible_table(runs: list[dict], rows: list[dict]) -> str:
+    """The oracle's best operating points (means over the seeds) beside attendance_decline's figures."""
+    points = best_possible.mean_points([run["best_possible"] for run in runs])
+    out = ["| | Rise it looks for | Threshold | Flagged | Precision | Recall | Decliners' median lead |",
+           "|---|---|---|---|---|---|---|"]  # fmt: skip
+    for chosen, point in best_possible.best_points(points).items():
+        if point is None:
+            out.append(f"| the oracle, {chosen} | none of its points | | | | | |")
+            continue
+        figures = [_figure(point.precision), _figure(point.recall), _figure(point.median_lead_days)]
+        out.append(f"| the oracle, {chosen} | {point.shift:.0%} | {point.threshold} | {point.flagged} | "
+                   + " | ".join(figures) + " |")  # fmt: skip
+    rule = next(row for row in rows if row["rule"] == DECLINE)
+    out.append(f"| {DECLINE} | | | {rule['flagged']:.0f} | {_figure(rule['precision'])} | {_figure(rule['recall'])} | "
+               f"{_figure(rule['median_lead_days'])} |")  # fmt: skip
     return "\n".join(out)

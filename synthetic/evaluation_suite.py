@@ -1,5 +1,6 @@
-"""`python -m synthetic evaluate`: the seeded borough-years, the hysteresis and prior-year runs and
-the score's ranking, run two at a time (one per core), then written out as JSON, HTML and SVG."""
+"""`python -m synthetic evaluate`: the seeded borough-years, the hysteresis and prior-year runs (and,
+when asked, each seed again with last year's marks loaded) and the score's ranking, run two at a time
+(one per core), then written out as JSON, HTML and SVG."""
 
 from __future__ import annotations
 
@@ -23,13 +24,14 @@ class Plan:
     schools: int
     pupils_per_school: int
     prior_year_pupils_per_school: int
+    last_year: bool = False  # each seed again with last year's marks loaded first
     workers: int = 2
     thresholds: Thresholds = Thresholds()  # the lines every run uses (hysteresis added to its own)
 
 
 @dataclass(frozen=True)
 class Job:
-    kind: str  # main | hysteresis | prior year
+    kind: str  # main | hysteresis | prior year (declines from September) | last year (the main run, with it)
     seed: int
     schools: int
     pupils_per_school: int
@@ -40,7 +42,12 @@ def _run(job: Job) -> tuple[Job, dict, float]:
     started = time.monotonic()
     thresholds = dataclasses.replace(job.thresholds, **HYSTERESIS) if job.kind == "hysteresis" else job.thresholds
     found = evaluation.evaluate(
-        job.seed, job.schools, job.pupils_per_school, thresholds=thresholds, prior_year=job.kind == "prior year"
+        job.seed,
+        job.schools,
+        job.pupils_per_school,
+        thresholds=thresholds,
+        prior_year=job.kind in ("prior year", "last year"),
+        early_declines=job.kind == "prior year",
     )
     return job, found, time.monotonic() - started
 
@@ -50,7 +57,9 @@ def run(plan: Plan, echo) -> dict:
     jobs.append(Job("hysteresis", plan.seeds[0], plan.schools, plan.pupils_per_school, plan.thresholds))
     if plan.prior_year_pupils_per_school:
         jobs.append(Job("prior year", plan.seeds[0], plan.schools, plan.prior_year_pupils_per_school, plan.thresholds))
-    results: dict[str, list] = {"main": [], "hysteresis": [], "prior year": []}
+    if plan.last_year:
+        jobs += [Job("last year", seed, plan.schools, plan.pupils_per_school, plan.thresholds) for seed in plan.seeds]
+    results: dict[str, list] = {"main": [], "hysteresis": [], "prior year": [], "last year": []}
     seconds = []
     with ProcessPoolExecutor(max_workers=plan.workers) as pool:
         for job, found, took in pool.map(_run, jobs):
@@ -59,7 +68,8 @@ def run(plan: Plan, echo) -> dict:
             if job.kind == "main":
                 seconds.append(took)
     return {"runs": results["main"], "hysteresis": results["hysteresis"][0],
-            "prior": (results["prior year"] or [None])[0], "seconds_per_run": max(seconds),
+            "prior": (results["prior year"] or [None])[0], "last_year": results["last year"],
+            "seconds_per_run": max(seconds),
             "lines": dataclasses.asdict(plan.thresholds)}  # fmt: skip
 
 
@@ -78,11 +88,16 @@ def write(found: dict, out: Path, report: Path, chart: Path) -> str:
         ("When the decline rules find the planted slides", evaluation_report.timing_table(runs)),
         ("When attendance_decline finds each shape of slide", evaluation_report.timing_table(
             runs, by="decline_timing_by_shape", heading="Shape")),
+        ("The best any rule could do: an oracle that knows each pupil's planted rate",
+         evaluation_report.best_possible_table(runs, rows)),
         ("Churn with and without hysteresis (first seed)", evaluation_report.churn_table(
             evaluation.summary(runs[:1]), evaluation.summary([found["hysteresis"]]), HYSTERESIS_WORDS)),
         ("The risk score's ranking", score_ranking.markdown_table(
             ranking, len(scored), sum(p.became_pa for p in scored))),
     ]  # fmt: skip
+    if found["last_year"]:
+        sections.insert(1, ("Each rule with last year's marks loaded first (the same seeds and planted truth)",
+                            evaluation.markdown_table(evaluation.summary(found["last_year"]))))  # fmt: skip
     chart_svg = evaluation_report.lead_time_svg(leads)
     chart.parent.mkdir(parents=True, exist_ok=True)
     chart.write_text(chart_svg)
@@ -95,8 +110,10 @@ def _json(found: dict, rows: list[dict], ranking, targets) -> str:
     def plain(run: dict | None) -> dict | None:
         if run is None:
             return None
-        rules = [dataclasses.asdict(figures) for figures in run["rules"]]
-        return {**{key: value for key, value in run.items() if key != "scored"}, "rules": rules}
+        written = {key: value for key, value in run.items() if key != "scored"}
+        for listed in ("rules", "best_possible"):
+            written[listed] = [dataclasses.asdict(figures) for figures in run[listed]]
+        return written
 
     return json.dumps(
         {
@@ -104,6 +121,7 @@ def _json(found: dict, rows: list[dict], ranking, targets) -> str:
             "runs": [plain(run) for run in found["runs"]],
             "hysteresis": plain(found["hysteresis"]),
             "prior_year": plain(found["prior"]),
+            "last_year_runs": [plain(run) for run in found["last_year"]],
             "summary": rows,
             "score_ranking": [dataclasses.asdict(r) for r in ranking],
             "targets": [dataclasses.asdict(t) for t in targets],

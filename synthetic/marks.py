@@ -65,16 +65,10 @@ class MarkGenerator:
         self._spells = {pupil.upn: _Spell() for pupil in self.pupils}
         self._pending_corrections = []
 
-    @staticmethod
-    def propensity(pupil: Pupil, day_index: int) -> float:
-        base = pupil.decline.propensity(pupil.propensity, day_index) if pupil.decline else pupil.propensity
-        return pupil.enrichment.propensity(base, day_index) if pupil.enrichment else base
-
     def day(self, date: dt.date, term: str, day_index: int, before_break: bool) -> list[dict]:
         """Marks for one school day, then yesterday's corrections (later recorded_at)."""
         rows, self._pending_corrections = self._pending_corrections, []
-        shared = WEEKDAY_FACTOR[date.weekday()] * (PRE_BREAK_FACTOR if before_break else 1.0)
-        factors = {False: TERM_FACTOR[term] * shared, True: SEASONAL_TERM_FACTOR[term] * shared}
+        factors = {seasonal: absence_factor(date, term, before_break, seasonal) for seasonal in (False, True)}
         marks = []
         for pupil in self.pupils:
             if day_index < pupil.joins_on_day:
@@ -84,7 +78,7 @@ class MarkGenerator:
                 marks.extend(self._rows(pupil, date, planted, correctable=False))
                 continue
             factor = factors[pupil.school_urn in self.seasonal_schools]
-            codes = self._codes(pupil, min(0.95, self.propensity(pupil, day_index) * factor))
+            codes = self._codes(pupil, min(0.95, planted_propensity(pupil, day_index) * factor))
             marks.extend(self._rows(pupil, date, codes))
         return marks + rows
 
@@ -98,7 +92,7 @@ class MarkGenerator:
 
     def _codes(self, pupil: Pupil, share_absent: float) -> list[str]:
         rng, spell = self._rng, self._spells[pupil.upn]
-        if spell.days_left == 0 and rng.random() < share_absent / (SPELL_DAYS * (1 - share_absent)):
+        if spell.days_left == 0 and rng.random() < spell_start_chance(share_absent):
             spell.days_left = 1 + int(rng.expovariate(1 / (SPELL_DAYS - 1)))
             table = _spell_codes(pupil)
             spell.code = rng.choices([code for code, _ in table], [weight for _, weight in table])[0]
@@ -122,6 +116,29 @@ class MarkGenerator:
                     _row(pupil, date, session, "I", dt.time(10, 0), recorded_on=date + dt.timedelta(days=1))
                 )
         return rows
+
+
+def planted_propensity(pupil: Pupil, day_index: int, declining: bool = True) -> float:
+    """The share of sessions the pupil's plan has them miss that day, before the day's factor;
+    without `declining`, as if no decline had been planted."""
+    base = pupil.decline.propensity(pupil.propensity, day_index) if pupil.decline and declining else pupil.propensity
+    return pupil.enrichment.propensity(base, day_index) if pupil.enrichment else base
+
+
+def absence_factor(date: dt.date, term: str, before_break: bool, seasonal: bool) -> float:
+    """How much more (or less) than their propensity pupils miss on `date`."""
+    shared = WEEKDAY_FACTOR[date.weekday()] * (PRE_BREAK_FACTOR if before_break else 1.0)
+    return (SEASONAL_TERM_FACTOR if seasonal else TERM_FACTOR)[term] * shared
+
+
+def spell_start_chance(share_absent: float) -> float:
+    """The chance a spell starts on a present day, for a pupil who misses `share_absent` of days."""
+    return share_absent / (SPELL_DAYS * (1 - share_absent))
+
+
+def before_break(days: Sequence[tuple[dt.date, str]], index: int) -> bool:
+    """Whether the school day at `index` is the last before a break (a weekend does not count)."""
+    return index + 1 < len(days) and (days[index + 1][0] - days[index][0]).days > 3
 
 
 def _spell_codes(pupil: Pupil) -> tuple[tuple[str, float], ...]:
@@ -150,5 +167,4 @@ def school_year_marks(
     seasonal = frozenset(school.urn for school in schools if school.seasonal)
     generator = MarkGenerator(pupils, seed, seasonal_schools=seasonal)
     for index, (day, term) in enumerate(days):
-        before_break = index + 1 < len(days) and (days[index + 1][0] - day).days > 3
-        yield day, generator.day(day, term, index, before_break)
+        yield day, generator.day(day, term, index, before_break(days, index))

@@ -132,3 +132,16 @@ def test_the_evaluation_command_runs_the_decline_windows_asked_for_and_says_so(t
     lines = json.loads((tmp_path / "out").read_text())["lines"]
     assert lines["decline_windows_school_days"] == [30, 45] and lines["decline_significance"] == 0.001
     assert "--decline-windows" in refused(synthetic_cli, "evaluate", *small, *files, "--decline-windows", "30,six")
+
+
+def test_with_last_year_each_seed_runs_again_on_the_same_truth_and_the_oracle_bound_is_written(tmp_path):
+    files = [f"--{name}={tmp_path / name}" for name in ("out", "report", "chart")]
+    small = ["--seed", "5", "--schools", "1", "--pupils-per-school", "60", "--prior-year-pupils-per-school", "0"]
+    printed = run(synthetic_cli, "evaluate", *small, *files, "--last-year")
+    written = json.loads((tmp_path / "out").read_text())
+    (main,), (again,) = written["runs"], written["last_year_runs"]
+    assert main["planted"] == again["planted"] and main["decliners_reaching_pa"] == again["decliners_reaching_pa"]
+    assert main["best_possible"] and set(main["best_possible"][0]) >= {"shift", "threshold", "precision", "recall"}
+    assert "with last year's marks loaded first" in printed and "an oracle that knows" in printed
+    run(synthetic_cli, "evaluate", *small, *files)
+    assert json.loads((tmp_path / "out").read_text())["last_year_runs"] == []  # only when asked: it doubles the time

@@ -88,6 +88,7 @@ def test_the_seeds_are_averaged_and_each_half_of_the_target_gets_its_best_point(
     chosen = list(best_points(points).values())
     assert chosen == [points[1], points[0]]  # the longest lead at 0.8, the best precision at a lead of 20
     assert list(best_points(points[2:]).values()) == [points[2], None]
-    rows = [{"rule": "attendance_decline", "flagged": 120.0, "precision": 0.69, "recall": 0.67, "median_lead_days": 12.2}]
-    table = best_possible_table([{"best_possible": seed} for seed in seeds], rows)
-    assert "| 5% | 5 | 12 | 0.85 | 1 | 16 |" in table and "| attendance_decline | | | 120 | 0.69 | 0.67 | 12.2 |" in table
+    rule = {"rule": "attendance_decline", "flagged": 120.0, "precision": 0.69, "recall": 0.67, "median_lead_days": 12.2}
+    table = best_possible_table([{"best_possible": seed} for seed in seeds], [rule])
+    assert "| 5% | 5 | 12 | 0.85 | 1 | 16 |" in table
+    assert "| attendance_decline | | | 120 | 0.69 | 0.67 | 12.2 |" in table

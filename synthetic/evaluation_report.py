@@ -156,12 +156,12 @@ def _rows_html(rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-HYSTERESIS_RULES = ("persistent_absence", "unauthorised_10_in_10")
+HYSTERESIS_RULES = ("persistent_absence", "unauthorised_10_in_10", DECLINE)
 
 
 def churn_table(without: list[dict], with_hysteresis: list[dict], lines: str) -> str:
-    """Raises per flagged pupil and alert volume of the ladder and the 10-in-10 rule, with the
-    hysteresis off (the DfE definitions) and on."""
+    """Raises per flagged pupil and alert volume of the ladder, the 10-in-10 rule and attendance_decline,
+    with hysteresis off (the DfE definitions, and the decline rule exact under disorder) and on."""
     out = [f"Hysteresis on: {lines}.", "", "| Rule | Raises per flagged pupil, off → on | Alerts /100 pupils /term, "
            "off → on | Flagged, off → on |", "|---|---|---|---|"]  # fmt: skip
     for rule in HYSTERESIS_RULES:

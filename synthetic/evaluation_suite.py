@@ -14,8 +14,15 @@ from pathlib import Path
 from services.risk_engine.rules import Thresholds
 from synthetic import evaluation, evaluation_report, score_ranking
 
-HYSTERESIS = {"persistent_absence_resolve": 0.09, "unauthorised_resolve_sessions": 8}
-HYSTERESIS_WORDS = "the ladder resolves below 9% (raised at 10%); 10-in-10 below 8 sessions (raised at 10)"
+HYSTERESIS = {
+    "persistent_absence_resolve": 0.09,
+    "unauthorised_resolve_sessions": 8,
+    "decline_resolve_significance": 0.01,
+}
+HYSTERESIS_WORDS = (
+    "the ladder resolves below 9% (raised at 10%); 10-in-10 below 8 sessions (raised at 10); attendance_decline "
+    "once chance explains the fall at 0.01 (raised at 0.001)"
+)
 
 
 @dataclass(frozen=True)

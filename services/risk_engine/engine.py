@@ -140,7 +140,7 @@ def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
 
 def _open_rules(state: PupilState, thresholds: rules.Thresholds) -> frozenset[str]:
     """The rules with an open episode: only hysteresis reads them, so unasked when it is off."""
-    if thresholds.persistent_absence_resolve is None and thresholds.unauthorised_resolve_sessions is None:
+    if not thresholds.hysteresis:
         return frozenset()
     return frozenset(rule for rule, episode in state["alerts"].items() if episode["open"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 
@@ -27,6 +28,7 @@ class Thresholds:
     # once the figure is below this lower line.
     persistent_absence_resolve: float | None = None
     unauthorised_resolve_sessions: int | None = None
+    decline_resolve_significance: float | None = None  # an open attendance_decline holds while p is at most this
     # attendance_decline (decline.py)
     decline_significance: float = 0.001
     decline_min_fall: float = 0.03
@@ -43,6 +45,10 @@ class Thresholds:
     def __post_init__(self) -> None:
         if not self.decline_windows_school_days or min(self.decline_windows_school_days) < 1:
             raise ValueError("decline_windows_school_days needs at least one window of 1 school day or more")
+        if self.decline_resolve_significance is not None and not (
+            self.decline_significance <= self.decline_resolve_significance < 1
+        ):
+            raise ValueError("decline_resolve_significance must be at least decline_significance and under 1")
 
     @cached_property  # read on every evaluation
     def decline_lines(self) -> decline.DeclineLines:
@@ -56,6 +62,20 @@ class Thresholds:
             prior_absence=self.decline_prior_absence,
             prior_strength=self.decline_prior_strength,
         )
+
+    @cached_property
+    def decline_holding_lines(self) -> decline.DeclineLines:
+        """The lines an open attendance_decline is held by: with hysteresis, a looser level."""
+        if self.decline_resolve_significance is None:
+            return self.decline_lines
+        share = self.decline_resolve_significance / len(self.decline_windows_school_days)
+        return dataclasses.replace(self.decline_lines, significance=share)
+
+    @cached_property  # read on every evaluation
+    def hysteresis(self) -> bool:
+        """Whether any rule resolves below a lower line than it is raised at (off by default)."""
+        lower = (self.persistent_absence_resolve, self.unauthorised_resolve_sessions, self.decline_resolve_significance)
+        return any(line is not None for line in lower)
 
 
 ROUTES: dict[str, list[str]] = {
@@ -100,7 +120,9 @@ def evaluate(
     if f.year.possible >= t.min_possible_sessions:
         findings.extend(_absence_band(f, t, "persistent_absence" in open_rules))
     findings.extend(_decline(f, t))
-    found = decline.assess(f, t.decline_lines, seasonal, days)
+    found = decline.assess(
+        f, t.decline_holding_lines if decline.RULE in open_rules else t.decline_lines, seasonal, days
+    )
     if found:
         findings.append(Finding(decline.RULE, None, decline.reasons(found), decline.figures(found)))
     if f.current_term and f.first_week_possible and f.first_week_absences:

@@ -202,3 +202,41 @@ def test_the_windows_are_set_as_a_list_of_school_days_and_a_bad_one_is_named(mon
         Settings()
     with pytest.raises(ValueError, match="at least one window"):
         Thresholds(decline_windows_school_days=())
+
+
+def recovering():
+    """Strong for 100 days, then one day in five for six weeks (raised), then present every day: as
+    the fallen weeks leave the window the evidence fades, and the long baseline stays strong a while."""
+
+    def code(index, _):
+        if index < 100:
+            return "I" if index % 30 == 29 else "present"
+        return "I" if index < 100 + WINDOW and (index - 100) % 5 == 0 else "present"
+
+    return day_marks(DAYS[: 100 + 2 * WINDOW], code)
+
+
+def test_with_hysteresis_an_open_decline_is_held_at_the_looser_level_and_resolves_later():
+    held = dataclasses.replace(with_cohort(STEADY_COHORT), thresholds=Thresholds(decline_resolve_significance=0.05))
+    _, plain = run(recovering(), context=with_cohort(STEADY_COHORT))
+    _, kept = run(recovering(), context=held)
+    plain, kept = declines(plain), declines(kept)
+    assert [t for t, _ in plain] == [t for t, _ in kept] == [Transition.RAISED, Transition.RESOLVED]
+    assert plain[0] == kept[0] and kept[1][1] > plain[1][1]  # raised alike, resolved later
+
+
+def test_decline_hysteresis_never_raises_at_the_looser_level():
+    held = dataclasses.replace(with_cohort(STEADY_COHORT), thresholds=Thresholds(decline_resolve_significance=0.05))
+    _, alerts = run(slide(60, WINDOW, every=10), context=held)
+    assert declines(alerts) == []  # within chance at 0.001, though not at 0.05 (checked below)
+    _, loose = run(slide(60, WINDOW, every=10), context=dataclasses.replace(
+        held, thresholds=Thresholds(decline_significance=0.05)))  # fmt: skip
+    assert declines(loose)
+
+
+def test_the_looser_level_is_set_from_the_environment_and_must_be_looser(monkeypatch):
+    monkeypatch.setenv("RISK_ENGINE_THRESHOLDS__DECLINE_RESOLVE_SIGNIFICANCE", "0.01")
+    assert Settings().thresholds.decline_holding_lines.significance == 0.01
+    monkeypatch.setenv("RISK_ENGINE_THRESHOLDS__DECLINE_RESOLVE_SIGNIFICANCE", "0.0005")
+    with pytest.raises(ValidationError, match="decline_resolve_significance must be at least decline_significance"):
+        Settings()

@@ -216,8 +216,12 @@ def recovering():
     return day_marks(DAYS[: 100 + 2 * WINDOW], code)
 
 
+def with_hysteresis(level: float):
+    return dataclasses.replace(with_cohort(STEADY_COHORT), thresholds=Thresholds(decline_resolve_significance=level))
+
+
 def test_with_hysteresis_an_open_decline_is_held_at_the_looser_level_and_resolves_later():
-    held = dataclasses.replace(with_cohort(STEADY_COHORT), thresholds=Thresholds(decline_resolve_significance=0.05))
+    held = with_hysteresis(0.05)
     _, plain = run(recovering(), context=with_cohort(STEADY_COHORT))
     _, kept = run(recovering(), context=held)
     plain, kept = declines(plain), declines(kept)
@@ -226,7 +230,7 @@ def test_with_hysteresis_an_open_decline_is_held_at_the_looser_level_and_resolve
 
 
 def test_decline_hysteresis_never_raises_at_the_looser_level():
-    held = dataclasses.replace(with_cohort(STEADY_COHORT), thresholds=Thresholds(decline_resolve_significance=0.05))
+    held = with_hysteresis(0.05)
     _, alerts = run(slide(60, WINDOW, every=10), context=held)
     assert declines(alerts) == []  # within chance at 0.001, though not at 0.05 (checked below)
     _, loose = run(slide(60, WINDOW, every=10), context=dataclasses.replace(

@@ -1,5 +1,5 @@
-"""The best early warning any rule could give on the generator's marks: a bound to read the decline
-rule's figures against.
+"""A generous bound on how early and how precisely a decline could be warned of from the generator's
+marks, to read the decline rule's figures against.
 
 A CUSUM (Page's cumulative sum) that is told what no real rule can know: each strong attender's
 planted absence propensity, the generator's factor for every day (term, weekday, the run-up to a
@@ -9,7 +9,8 @@ happened under "their rate has risen by `shift`" against "their planted rate"; i
 time the sum passes a threshold. With the rate known, chance runs of absence are the only false
 alarms left, and its operating points (a grid of thresholds, the best chosen on the very seeds it
 is measured on) are deliberately generous: a rule that must learn each pupil's rate from their own
-marks cannot beat them.
+marks should not expect to beat them. It is a bound from one family of detectors, not a proof about
+every rule.
 
 The population is the rule's: pupils whose planted propensity is a strong attender's (below 5%),
 on days their marks count (not before they join, not days of a planted missing-education run, not

@@ -92,7 +92,7 @@ class YearRun:
     crossing: dict[str, int]  # pupil -> first school-day index at 10% absence or more
     scored: list[ScoredPupil]
     first_decline_alert: dt.date | None
-    best_possible: list[best_possible.OperatingPoint]  # the oracle's, to read the decline rule against
+    final_codes: dict[str, dict[tuple[str, str], str]]  # pupil -> (date, session) -> the code that stood
 
 
 def planted_truth(pupils: list[Pupil]) -> dict[str, set[str]]:
@@ -194,13 +194,10 @@ def run_year(
         if index == scoring_day:
             scored = _score_all(engine, pupils)
     crossing = pa_crossings(final_codes, current_table(), start_year)
-    bound = best_possible.operating_points(
-        pupils, final_codes, crossing, schools=schools, table=current_table(), start_year=start_year
-    )
     outcome_end = _last_day_of(year_days, days, f"{start_year}/{OUTCOME_BY}")
     became = [dataclasses.replace(pupil, became_pa=crossing.get(upn, outcome_end + 1) <= outcome_end)
               for upn, pupil in scored.items()]  # fmt: skip
-    return YearRun(records, crossing, became, first_decline, bound)
+    return YearRun(records, crossing, became, first_decline, final_codes)
 
 
 def _last_day_of(year_days: list[tuple[dt.date, str]], days: SchoolDays, half_term: str) -> int:
@@ -331,10 +328,13 @@ def evaluate(
     thresholds: Thresholds | None = None,
     prior_year: bool = False,
     early_declines: bool = False,
+    with_bound: bool = True,
 ) -> dict:
     """One seeded borough-year: per rule figures, and how the truth was planted. With `prior_year`,
     last year's marks are loaded first (alerts held back for them); with `early_declines` too,
-    declines may start in the first weeks of autumn, when only last year's marks can show a baseline."""
+    declines may start in the first weeks of autumn, when only last year's marks can show a baseline.
+    Without `with_bound`, the oracle's figures (best_possible.py) are left empty: a rerun of the same
+    year's marks would only repeat them."""
     calibration = Calibration(decline_onset=(5, 60)) if early_declines else Calibration()
     school_list, pupils = make_borough(seed, schools, pupils_per_school, start_year, calibration)
     truth = planted_truth(pupils)
@@ -357,7 +357,11 @@ def evaluate(
         "decline_alerts_before_february_half_term": sum(i <= breaks[2] for i in decline.first_alert.values()),
         "lead_times": {rule: lead_times(run.records[rule], truth, run.crossing) for rule in TIMED},
         "scored": run.scored,
-        "best_possible": run.best_possible,
+        "best_possible": best_possible.operating_points(
+            pupils, run.final_codes, run.crossing, schools=school_list, table=current_table(), start_year=start_year
+        )
+        if with_bound
+        else [],
     }
 
 

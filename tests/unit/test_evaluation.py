@@ -142,6 +142,7 @@ def test_with_last_year_each_seed_runs_again_on_the_same_truth_and_the_oracle_bo
     (main,), (again,) = written["runs"], written["last_year_runs"]
     assert main["planted"] == again["planted"] and main["decliners_reaching_pa"] == again["decliners_reaching_pa"]
     assert main["best_possible"] and set(main["best_possible"][0]) >= {"shift", "threshold", "precision", "recall"}
+    assert again["best_possible"] == []  # the same year's marks again: the oracle is not run twice
     assert "with last year's marks loaded first" in printed and "an oracle that knows" in printed
     run(synthetic_cli, "evaluate", *small, *files)
     assert json.loads((tmp_path / "out").read_text())["last_year_runs"] == []  # only when asked: it doubles the time

@@ -1,5 +1,5 @@
 """The framework's own ceiling: a faust agent that does nothing with each mark, on the same
-transport settings as the risk engine. Counts what it saw on /metrics."""
+transport and garbage-collector settings as the risk engine. Counts what it saw on /metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import faust
 from prometheus_client import Counter, start_http_server
 
 from services.risk_engine.app import App, worker_settings
+from services.risk_engine.settings import get_settings
+from shared.ops import collect_less_often, settle_after_startup
 from shared.settings import kafka_settings
 from shared.topics import MARKS
 
@@ -30,6 +32,8 @@ def main() -> None:
             SEEN.inc()
 
     start_http_server(int(os.environ["NOOP_PORT"]), addr="127.0.0.1")
+    settle_after_startup()
+    collect_less_often(get_settings().gc_threshold)
     faust.Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
 
 

@@ -20,6 +20,15 @@ def settle_after_startup() -> None:
     gc.freeze()
 
 
+def collect_less_often(young_threshold: int) -> None:
+    """Let `young_threshold` allocations pass between collections of the youngest generation (0:
+    Python's default, 700). A process that makes many short-lived objects and almost no reference
+    cycles, as the risk engine does, finds next to nothing in each collection: at the default they
+    took a sixth to a fifth of its time."""
+    if young_threshold:
+        gc.set_threshold(young_threshold, *gc.get_threshold()[1:])
+
+
 def prometheus_text(*more: CollectorRegistry) -> tuple[bytes, str]:
     """The process's metrics, and those of `more` registries (one app's own)."""
     return b"".join(generate_latest(registry) for registry in (REGISTRY, *more)), CONTENT_TYPE_LATEST

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(2000, description="Most marks taken from the stream at once")
     batch_within_s: float = Field(0.1, description="Longest wait to fill a batch")
+    gc_threshold: int = Field(
+        50_000,
+        ge=0,
+        description="Allocations between the garbage collector's youngest-generation passes (0: Python's 700); "
+        "the engine makes many short-lived objects and almost no cycles",
+    )
 
     @field_validator("thresholds", mode="before")
     @classmethod

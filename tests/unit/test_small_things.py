@@ -1,7 +1,9 @@
-"""Small promises (issue #10, items 8, 20, 23): usage lines, readable logs, no bound values in errors."""
+"""Small promises (issue #10, items 8, 20, 23): usage lines, readable logs, no bound values in errors;
+and the risk engine's garbage-collector setting (issue #16)."""
 
 import contextlib
 import datetime as dt
+import gc
 import io
 import json
 import logging.config
@@ -14,7 +16,9 @@ from bench.__main__ import main as bench_main
 from services.referrals.app import open_database
 from services.referrals.pupils import PupilIdentity
 from services.referrals.settings import Settings
+from services.risk_engine.settings import Settings as RiskEngineSettings
 from shared.logging import LoggingSettings, logging_config
+from shared.ops import collect_less_often
 
 
 def test_bench_help_prints_usage_instead_of_crashing(capsys):
@@ -66,3 +70,17 @@ def test_a_failing_insert_does_not_put_a_childs_details_in_the_error(tmp_path):
             message = str(error)
     assert "UNIQUE constraint failed" in message
     assert not [value for value in ("A123456789012", "Maya", "Patel", "2012-04-17") if value in message]
+
+
+@pytest.fixture
+def gc_thresholds():
+    before = gc.get_threshold()
+    yield before
+    gc.set_threshold(*before)
+
+
+def test_the_engine_collects_garbage_less_often_only_when_asked(gc_thresholds):
+    collect_less_often(0)
+    assert gc.get_threshold() == gc_thresholds
+    collect_less_often(RiskEngineSettings().gc_threshold)
+    assert gc.get_threshold() == (50_000, *gc_thresholds[1:])  # the older generations keep their ratios

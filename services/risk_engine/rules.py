@@ -10,6 +10,9 @@ from services.risk_engine import decline
 from services.risk_engine.figures import Figures
 from shared.calendar import SchoolDays, previous_term
 
+# The absence-rate rules are one ladder: one alert per episode, escalated as it climbs.
+ABSENCE_BANDS = ("persistent_absence", "chronic_absence", "severe_absence")
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -72,6 +75,12 @@ class Thresholds:
         return dataclasses.replace(self.decline_lines, significance=share)
 
     @cached_property  # read on every evaluation
+    def absence_lines(self) -> tuple[tuple[str, float], ...]:
+        """The ladder's bands with their lines, the highest first."""
+        lines = (self.persistent_absence, self.chronic_absence, self.severe_absence)
+        return tuple(reversed(tuple(zip(ABSENCE_BANDS, lines, strict=True))))
+
+    @cached_property  # read on every evaluation
     def hysteresis(self) -> bool:
         """Whether any rule resolves below a lower line than it is raised at (off by default)."""
         lower = (self.persistent_absence_resolve, self.unauthorised_resolve_sessions, self.decline_resolve_significance)
@@ -88,8 +97,6 @@ ROUTES: dict[str, list[str]] = {
     "unauthorised_10_in_10": ["family_outreach"],
     "missing_education": ["la_children_missing_education_officer"],
 }
-# The absence-rate rules are one ladder: one alert per episode, escalated as it climbs.
-ABSENCE_BANDS = ("persistent_absence", "chronic_absence", "severe_absence")
 
 
 @dataclass(frozen=True)
@@ -162,18 +169,18 @@ def evaluate(
 
 def _absence_band(f: Figures, t: Thresholds, is_open: bool) -> list[Finding]:
     rate = f.year.absence_rate
-    limits = dict(zip(ABSENCE_BANDS, (t.persistent_absence, t.chronic_absence, t.severe_absence), strict=True))
-    band = next((name for name in reversed(ABSENCE_BANDS) if rate >= limits[name]), None)
-    absent = f"absent {f.year.absent} of {f.year.possible} possible sessions this year ({rate:.1%})"
-    if band is None:
+    found = next(((band, line) for band, line in t.absence_lines if rate >= line), None)
+    if found is None:
         resolve = t.persistent_absence_resolve
         if not (is_open and resolve is not None and rate >= resolve):
-            return []
+            return []  # the usual case, so the words below are only written for a pupil on the ladder
         band = ABSENCE_BANDS[0]
-        reason = f"{absent}, under the {t.persistent_absence:.0%} line but not yet under {resolve:.0%}"
+        where = f"under the {t.persistent_absence:.0%} line but not yet under {resolve:.0%}"
     else:
-        reason = f"{absent}, at or above the {limits[band]:.0%} {band.replace('_', ' ')} line"
-    return [Finding("persistent_absence", band, [reason], f.as_dict())]
+        band, line = found
+        where = f"at or above the {line:.0%} {band.replace('_', ' ')} line"
+    absent = f"absent {f.year.absent} of {f.year.possible} possible sessions this year ({rate:.1%})"
+    return [Finding("persistent_absence", band, [f"{absent}, {where}"], f.as_dict())]
 
 
 def _decline(f: Figures, t: Thresholds) -> list[Finding]:

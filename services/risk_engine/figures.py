@@ -128,11 +128,6 @@ def _days_between(days: SchoolDays, first: dt.date, last: dt.date) -> FlagGetter
     return _flag_getters(days.school_days_between(first, last))
 
 
-@lru_cache(maxsize=4096)
-def _first_days(days: SchoolDays, first: dt.date, last: dt.date, count: int) -> FlagGetters:
-    return _flag_getters(days.school_days_between(first, last)[:count])
-
-
 LONG_RUN_SCHOOL_DAYS = 400  # how far back a missing-education run is followed past the window
 
 
@@ -204,7 +199,10 @@ def compute(
     year = _tally(year_row)
     terms, half_terms = _by_period(counts, school)
     current_term = days.term_of(latest)
-    first_week = _first_week(records, school, days, current_term, latest, first_week_sessions) if current_term else ""
+    first_week = ""  # "a"/"p" for each of the pupil's own first possible sessions of the term
+    if current_term:
+        term_so_far = _days_between(days, days.term_start(current_term), latest)
+        first_week = session_flags(records, school, term_so_far).translate(ABSENT_OR_PRESENT)[:first_week_sessions]
 
     window = session_flags(records, school, _days_back(days, latest, window_school_days))
     decline_windows = tuple(
@@ -232,17 +230,6 @@ def compute(
         decline_windows=decline_windows,
         history=_history(year, counts.get(f"{school}|Y|{academic_year_of(latest) - 1}")),
     )
-
-
-def _first_week(records: Records, school: str, days: SchoolDays, term: str, latest: dt.date, sessions: int) -> str:
-    """ "a"/"p" for each of the pupil's own first `sessions` possible sessions of the term. The term's
-    first `sessions` school days nearly always hold them, so the rest of the term is read only when
-    they do not (a pupil who joined late, or sessions not possible)."""
-    start = days.term_start(term)
-    found = session_flags(records, school, _first_days(days, start, latest, sessions)).translate(ABSENT_OR_PRESENT)
-    if len(found) < sessions:
-        found = session_flags(records, school, _days_between(days, start, latest)).translate(ABSENT_OR_PRESENT)
-    return found[:sessions]
 
 
 def _decline_window(

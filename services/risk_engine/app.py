@@ -27,6 +27,7 @@ from services.risk_engine.operations import serve_operations
 from services.risk_engine.output import BatchProducer
 from services.risk_engine.settings import Settings
 from services.risk_engine.tables import PupilContexts, PupilStates
+from services.risk_engine.takes import takes_of_waiting_marks
 from services.risk_engine.transport import Transport
 from shared import topics
 from shared.events import PupilContext
@@ -91,7 +92,9 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
         try:
             # Batches cut per-event framework cost: a pupil's burst of marks costs one state write,
             # and a take's records go out as one batch per partition (output.py).
-            await run_batches(stream.take_events(settings.batch_size, within=settings.batch_within_s), batches.process)
+            await run_batches(
+                takes_of_waiting_marks(stream, settings.batch_size, within_s=settings.batch_within_s), batches.process
+            )
         finally:
             await output.stop()
 

@@ -193,6 +193,7 @@ class MarkBatches:
             self._progress.finished(TopicPartition(event.message.topic, event.message.partition), event.message.offset)
         applied = sum(len(o.enrolment.marks) for o in outcomes if o.step.changed)
         unchanged = sum(len(o.enrolment.marks) for o in outcomes if not o.step.changed)
+        metrics.TAKE_MARKS.observe(len(batch))
         metrics.EVENTS.labels(topics.MARKS.name, "applied").inc(applied)
         metrics.EVENTS.labels(topics.MARKS.name, "unchanged").inc(unchanged)
         metrics.EVENTS.labels(topics.MARKS.name, "dead_lettered").inc(letters)

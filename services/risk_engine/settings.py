@@ -43,8 +43,10 @@ class Settings(BaseSettings):
     stall_after_s: float = Field(
         120.0, description="/health turns 503 when marks have waited this long with none processed"
     )
-    batch_size: int = Field(2000, description="Most marks taken from the stream at once")
-    batch_within_s: float = Field(0.1, description="Longest wait to fill a batch")
+    batch_size: int = Field(4000, description="Most marks in one take (reached only behind a backlog)")
+    batch_within_s: float = Field(
+        0.1, description="How long a take waits for more marks after its first, unless a full take is waiting"
+    )
     gc_threshold: int = Field(
         50_000,
         ge=0,

@@ -1,0 +1,35 @@
+"""Takes sized by what waits (services/risk_engine/takes.py), on a real broker: a backlog goes
+through in full takes, and a live session's marks are not held back waiting for a full one."""
+
+import httpx
+import pytest
+
+from infra.local.readiness import wait_until
+from tests.integration.outcomes import PUPILS, SCHOOL, processed, term_rows
+
+pytestmark = pytest.mark.integration
+
+
+def takes(stack, le: str = "+Inf") -> float:
+    """Takes of at most `le` marks so far."""
+    return stack.metric("risk_engine", "risk_engine_take_marks_bucket", le=le)
+
+
+def test_a_backlog_goes_in_full_takes_and_a_live_session_at_once(stack, kafka):
+    """The backlog is the term but its last day (5,680 marks); the live session is 40 marks."""
+    connector = {"Authorization": f"Bearer {stack.connector_key('mis', [SCHOOL])}"}
+    rows = term_rows()
+    backlog, live = rows[: -2 * PUPILS], rows[-2 * PUPILS : -PUPILS]  # the term but its last day; one session
+    stack.start("ingest")
+    with httpx.Client(base_url=stack.url("ingest"), headers=connector, timeout=60) as client:
+        for start in range(0, len(backlog), 400):
+            assert client.post("/v1/marks", json=backlog[start : start + 400]).status_code == 202
+        stack.start("risk_engine")
+        wait_until(lambda: processed(stack, "risk_engine") >= len(backlog), 120, "the backlog processed")
+        # Cut on time alone (faust's take_events), a take held a tenth of a second of marks, about a
+        # thousand here; while a full take's worth (4,000 by default) waits, a take now fills to it.
+        assert takes(stack) - takes(stack, le="2000.0") >= 1
+        before = takes(stack, le="100.0")
+        assert client.post("/v1/marks", json=live).status_code == 202
+        wait_until(lambda: processed(stack, "risk_engine") >= len(backlog) + len(live), 30, "the live session")
+    assert takes(stack, le="100.0") > before  # in takes cut on time, not held for more

@@ -45,7 +45,7 @@ class Settings(BaseSettings):
     )
     batch_size: int = Field(4000, description="Most marks in one take (reached only behind a backlog)")
     batch_within_s: float = Field(
-        0.1, description="How long a take waits for more marks after its first, unless a full take is waiting"
+        0.05, description="How long a take waits for more marks after its first, unless a full take is waiting"
     )
     gc_threshold: int = Field(
         50_000,

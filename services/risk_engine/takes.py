@@ -32,13 +32,17 @@ class Intake:
     def __init__(self, stream: faust.StreamT, max_size: int) -> None:
         self._stream, self.max_size = stream, max_size
         self.marks: list[faust.EventT] = []
+        self.first_arrived_at = 0.0  # the event loop's time, when the first mark held arrived
         self.last_offsets: dict[TP, int] = {}  # of the marks held, per partition
         self.arrived = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
 
     async def read(self) -> None:
+        loop = asyncio.get_running_loop()
         async for event in self._stream.events():
+            if not self.marks:
+                self.first_arrived_at = loop.time()
             self.marks.append(event)
             self.last_offsets[event.message.tp] = event.message.offset
             self.arrived.set()
@@ -61,6 +65,7 @@ class Intake:
 async def takes_of_waiting_marks(
     stream: faust.StreamT, max_size: int, within_s: float
 ) -> AsyncIterator[list[faust.EventT]]:
+    """The stream's marks in takes, each acked when the next is asked for."""
     acking = stream.enable_acks
     stream.enable_acks = False  # acked below, once the take is processed
     intake = Intake(stream, max_size)
@@ -92,9 +97,10 @@ async def _first_mark(intake: Intake, reading: asyncio.Future) -> bool:
 
 
 async def _fill(intake: Intake, reading: asyncio.Future, within_s: float) -> None:
-    """Until the take is full, or `within_s` has passed without a full take's worth waiting."""
+    """Until the take is full, or `within_s` has passed since its first mark arrived (which may have
+    been while the take before was processed) without a full take's worth waiting."""
     loop = asyncio.get_running_loop()
-    deadline, held_when_extended = loop.time() + within_s, 0
+    deadline, held_when_extended = intake.first_arrived_at + within_s, 0
     while len(intake.marks) < intake.max_size and not reading.done():
         if loop.time() >= deadline:
             # Go on only while marks still come (a revoked partition's do not) and enough wait.

@@ -125,8 +125,8 @@ async def run_batches(
     process: Callable[[Sequence[faust.EventT]], Awaitable[None]],
     on_unfinished: Callable[[int], None] = os._exit,
 ) -> None:
-    """Process each take. faust acks a take's events when the loop asks for the next one, even
-    if processing raised; so a take that cannot be finished stops the process before its
+    """Process each take. A take's events are acked when the loop asks for the next one (takes.py),
+    even if processing raised; so a take that cannot be finished stops the process before its
     offsets can be committed, and the restarted worker replays it."""
     async for batch in batches:
         try:

@@ -27,9 +27,9 @@ log = logging.getLogger(__name__)
 def within(event: faust.EventT) -> None:
     """Make `event` current, as faust does per event, so table reads and writes use its partition.
 
-    Needed because take_events() yields batches; faust 0.15.3 takes the partition of a table
-    write, and the RocksDB store the partition of a read, from this context variable (a read
-    under another pupil's event finds nothing and would start the pupil afresh).
+    Needed because the engine processes takes of many events (takes.py); faust 0.15.3 takes the
+    partition of a table write, and the RocksDB store the partition of a read, from this context
+    variable (a read under another pupil's event finds nothing and would start the pupil afresh).
     """
     _current_event.set(weakref.ref(event))
 

@@ -30,7 +30,7 @@ class Message:
 
 
 class Event:
-    """What faust's take_events() yields: the raw value and where it was read from."""
+    """What a take (takes.py) holds: faust events, with the raw value and where it was read from."""
 
     def __init__(self, value: bytes, partition: int, offset: int) -> None:
         self.value, self.message = value, Message(partition, offset)

@@ -6,7 +6,7 @@ of about a thousand marks on this machine. Every take pays per pupil (reading an
 stored state, the snapshot) and per take (waiting for the broker's acknowledgements), so a pupil
 with several marks waiting paid for each of them.
 
-Here a take ends `within_s` after its first mark, as before, unless a full take's worth of marks is
+Here a take ends `within_s` after its first mark arrived, unless a full take's worth of marks is
 already waiting on the broker: then it goes on up to `max_size`. A live stream keeps its latency
 and a backlog goes through in full takes.
 

@@ -124,7 +124,7 @@ def evaluate(pupil_id: str, state: PupilState, context: Context) -> Evaluation:
     risk = scoring.score(current, context.characteristics)
     announce = context.alerts_from is None or (current.latest is not None and current.latest >= context.alerts_from)
     outcome = lifecycle.advance(
-        lifecycle.Subject(pupil_id, school, current.as_dict(), risk, as_of=current.latest),
+        lifecycle.Subject(pupil_id, school, current, risk, as_of=current.latest),
         state["alerts"],
         rules.evaluate(
             current,

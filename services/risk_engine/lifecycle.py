@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from services.risk_engine.figures import Figures
 from services.risk_engine.rules import ABSENCE_BANDS, ROUTES, Finding
 from services.risk_engine.scoring import Score
 from services.risk_engine.state import EpisodeState, new_episode
@@ -28,7 +29,7 @@ class Subject:
 
     pupil_id: str
     school_urn: str
-    snapshot: dict[str, float]  # the pupil's current year-to-date figures
+    figures: Figures  # the pupil's current figures: the alert carries those of the year to date
     risk: Score
     as_of: dt.date | None = None  # the evaluation date
 
@@ -100,7 +101,7 @@ def _close(rule: str, state: EpisodeState, emit) -> None:
 
 
 def _alert(subject: Subject, rule: str, state: EpisodeState, transition: Transition, finding: Finding | None):
-    reasons = finding.reasons if finding else [f"{rule.replace('_', ' ')} no longer holds"]
+    reasons, figures = finding.explain() if finding else ([f"{rule.replace('_', ' ')} no longer holds"], {})
     return RiskAlert(
         alert_id=alert_id_for(subject.school_urn, subject.pupil_id, rule, state["episode"]),
         pupil_id=subject.pupil_id,
@@ -110,7 +111,7 @@ def _alert(subject: Subject, rule: str, state: EpisodeState, transition: Transit
         transition=transition,
         band=state["band"],
         reasons=reasons + [f"risk signal: {reason}" for reason in subject.risk.reasons],
-        figures={**subject.snapshot, **(finding.figures if finding else {}), "risk_score": subject.risk.points},
+        figures={**subject.figures.as_dict(), **figures, "risk_score": subject.risk.points},
         routes=ROUTES.get(state["band"] or rule, []),
         as_of=subject.as_of,
     )

@@ -7,7 +7,8 @@ stored state, the snapshot) and per take (waiting for the broker's acknowledgeme
 with several marks waiting paid for each of them.
 
 Here a take ends `within_s` after its first mark arrived, unless a full take's worth of marks is
-already waiting on the broker: then it goes on up to `max_size`. A live stream keeps its latency
+already waiting on the broker (past the last mark read, on every partition held that marks have
+been read from): then it goes on up to `max_size`. A live stream keeps its latency
 and a backlog goes through in full takes.
 
 The marks are read from the stream by a task of their own, so a take can be cut on time even while
@@ -33,7 +34,9 @@ class Intake:
         self._stream, self.max_size = stream, max_size
         self.marks: list[faust.EventT] = []
         self.first_arrived_at = 0.0  # the event loop's time, when the first mark held arrived
-        self.last_offsets: dict[TP, int] = {}  # of the marks held, per partition
+        # The last offset read on each partition, kept from take to take: the stream may hand over one
+        # partition's fetched marks before another's, so a take can hold marks of one partition alone.
+        self.read_offsets: dict[TP, int] = {}
         self.arrived = asyncio.Event()
         self._room = asyncio.Event()
         self._room.set()
@@ -44,22 +47,25 @@ class Intake:
             if not self.marks:
                 self.first_arrived_at = loop.time()
             self.marks.append(event)
-            self.last_offsets[event.message.tp] = event.message.offset
+            self.read_offsets[event.message.tp] = event.message.offset
             self.arrived.set()
             if len(self.marks) >= self.max_size:
                 self._room.clear()
                 await self._room.wait()
 
     def cut(self) -> list[faust.EventT]:
-        take, self.marks, self.last_offsets = self.marks, [], {}
+        take, self.marks = self.marks, []
         self.arrived.clear()
         self._room.set()
         return take
 
     def behind(self) -> int:
-        """Marks the broker holds past the last one held, on the partitions of those held."""
+        """Marks the broker holds past the last one read, on the partitions this worker holds."""
         consumer = self._stream.app.consumer
-        return sum(max(0, (consumer.highwater(tp) or 0) - offset - 1) for tp, offset in self.last_offsets.items())
+        held = consumer.assignment()
+        for tp in [tp for tp in self.read_offsets if tp not in held]:
+            del self.read_offsets[tp]  # revoked: another worker reads on from where it was
+        return sum(max(0, (consumer.highwater(tp) or 0) - offset - 1) for tp, offset in self.read_offsets.items())
 
 
 async def takes_of_waiting_marks(

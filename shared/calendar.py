@@ -64,6 +64,8 @@ class SchoolDays:
     _term_cache: dict = field(default_factory=dict, repr=False)
     _back_cache: dict = field(default_factory=dict, repr=False)
     _school_day_cache: dict = field(default_factory=dict, repr=False)
+    _half_term_cache: dict = field(default_factory=dict, repr=False)
+    _term_start_cache: dict = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_calendars(cls, calendars: list[SchoolCalendar]) -> SchoolDays:
@@ -103,6 +105,11 @@ class SchoolDays:
     def half_term_of(self, day: dt.date) -> str | None:
         """The half-term `day` is in, e.g. "2025/1-autumn/2" (after the October break); None outside the
         terms. A day in the half-term holiday itself counts in the first half (it is never a school day)."""
+        if day not in self._half_term_cache:
+            self._half_term_cache[day] = self._half_term(day)
+        return self._half_term_cache[day]
+
+    def _half_term(self, day: dt.date) -> str | None:
         term = self.term_of(day)
         if term is None:
             return None
@@ -115,6 +122,11 @@ class SchoolDays:
         return f"{term}/{2 if second else 1}"
 
     def term_start(self, term_key: str) -> dt.date:
+        if term_key not in self._term_start_cache:
+            self._term_start_cache[term_key] = self._term_start(term_key)
+        return self._term_start_cache[term_key]
+
+    def _term_start(self, term_key: str) -> dt.date:
         for term in self.terms:
             if term.key == term_key:
                 return term.start

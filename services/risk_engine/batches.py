@@ -171,7 +171,9 @@ class MarkBatches:
                 letters.append(dead_letter(event, refused))
                 continue
             key = pupil_key(mark.school_urn, mark.pupil_id)
-            enrolment = enrolments.setdefault(key, Enrolment(mark.pupil_id, mark.school_urn))
+            enrolment = enrolments.get(key)
+            if enrolment is None:
+                enrolment = enrolments[key] = Enrolment(mark.pupil_id, mark.school_urn)
             enrolment.marks.append(mark)
             enrolment.events.append(event)
         return list(enrolments.values()), letters

@@ -65,12 +65,14 @@ def count_keys(school_urn: str, day: dt.date, days: SchoolDays) -> tuple[str, ..
     return year_key, f"{school_urn}|T|{term}", f"{school_urn}|H|{days.half_term_of(day)}"
 
 
-@lru_cache(maxsize=1024)
-def contribution(code: str, table: CodeTable) -> tuple[int, ...] | None:
-    """What one session with `code` adds to each running count."""
-    category = table.category(code)
-    if not category.counts_as_possible:
-        return None
+NOTHING = (0, 0, 0, 0)
+
+
+def contribution(code: str | None, table: CodeTable) -> tuple[int, int, int, int]:
+    """What one session with `code` adds to each running count (nothing for no code)."""
+    category = table.category(code) if code else None
+    if category is None or not category.counts_as_possible:
+        return NOTHING
     return (
         1,
         int(category.attended),
@@ -79,20 +81,28 @@ def contribution(code: str, table: CodeTable) -> tuple[int, ...] | None:
     )
 
 
+@lru_cache(maxsize=1024)
+def change(old_code: str | None, new_code: str, table: CodeTable) -> tuple[int, int, int, int]:
+    """What moving a session from `old_code` to `new_code` adds to each running count: NOTHING itself
+    when it adds nothing."""
+    added, removed = contribution(new_code, table), contribution(old_code, table)
+    moved = tuple(new - old for new, old in zip(added, removed, strict=True))
+    return moved if any(moved) else NOTHING
+
+
 def adjust(
     counts: Counts, school: str, day: dt.date, old_code: str | None, new_code: str, days: SchoolDays, table: CodeTable
 ) -> None:
     """Move one session from its old code to its new one in the running counts. Rows are replaced,
-    never changed in place, so a shallow copy of `counts` leaves the original as it was."""
-    removed = contribution(old_code, table) if old_code else None
-    added = contribution(new_code, table)
+    never changed in place, so a shallow copy of `counts` leaves the original as it was. Every
+    period a session on a school day falls in has a row, even one that counts nothing."""
+    moved = change(old_code, new_code, table)
     for key in count_keys(school, day, days):
-        row = counts.get(key) or [0] * 4
-        if removed:
-            row = [value - part for value, part in zip(row, removed, strict=True)]
-        if added:
-            row = [value + part for value, part in zip(row, added, strict=True)]
-        counts[key] = row
+        row = counts.get(key)
+        if row is None:
+            counts[key] = list(moved)
+        elif moved is not NOTHING:
+            counts[key] = [value + part for value, part in zip(row, moved, strict=True)]
 
 
 def recount(records: Records, days: SchoolDays, table: CodeTable) -> Counts:

@@ -5,8 +5,11 @@ import pytest
 from pydantic import ValidationError
 
 from services.risk_engine.attendance import Tally, apply_mark, recorded_key, sessions_in, tally
+from services.risk_engine.engine import process_mark
+from services.risk_engine.figures import recount
 from shared.codes import current_table
 from shared.events import AttendanceMark
+from tests.unit.engine_helpers import CONTEXT, DAYS, SCHOOL, mark
 
 TABLE = current_table()
 
@@ -107,3 +110,18 @@ def test_a_recording_time_that_cannot_fit_a_cell_cannot_be_made():
     with pytest.raises(ValueError, match="does not fit a session cell"):
         recorded_key(dt.datetime(4300, 1, 1, tzinfo=dt.UTC))
     assert len(at(9)) == 14
+
+
+def test_a_correction_moves_the_running_counts_by_the_difference_of_its_codes():
+    """The running counts move straight from the old code to the new; a session that counts nothing
+    still makes its periods' rows (a recount makes them too, and the stored counts must equal it)."""
+    day = DAYS[3]
+    present = process_mark(None, mark(day, "AM", "/"), CONTEXT).state
+    unauthorised = process_mark(present, mark(day, "AM", "O", recorded_hour=10), CONTEXT).state
+    not_possible = process_mark(None, mark(day, "AM", "X"), CONTEXT).state
+    year_key = f"{SCHOOL}|Y|2025"
+    assert present["counts"][year_key] == [1, 1, 0, 0]
+    assert unauthorised["counts"][year_key] == [1, 0, 0, 1]
+    assert not_possible["counts"] == {key: [0, 0, 0, 0] for key in present["counts"]}
+    for state in (present, unauthorised, not_possible):
+        assert state["counts"] == recount(state["records"], CONTEXT.days, TABLE)

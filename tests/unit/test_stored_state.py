@@ -7,12 +7,14 @@ import zlib
 
 import pydantic_core
 import pytest
+import zstandard
 from hypothesis import HealthCheck, given, settings
 
 from services.risk_engine.engine import process_mark, refusal
 from services.risk_engine.state import PupilState
 from services.risk_engine.stored_state import (
     BLOCK,
+    ZSTD_MAGIC,
     UnreadableState,
     assemble,
     decode_head,
@@ -103,7 +105,19 @@ def test_a_state_kept_whole_by_an_earlier_version_reads_and_is_then_written_in_f
     assert store.state() == state
 
 
-@pytest.mark.parametrize("raw", [b"{not json", b"\x78\x01garbage", zlib.compress(b"[1, 2]")])
+def test_a_head_compressed_with_zlib_by_an_earlier_version_still_reads():
+    state, _ = run(day_marks(DAYS[:40], lambda i, _: "present"))
+    store = CompactedStore()
+    store.write(pieces(KEY, state, None))
+    assert store[KEY][:4] == ZSTD_MAGIC
+    store[KEY] = zlib.compress(zstandard.ZstdDecompressor().decompress(store[KEY]), 1)
+    assert store.state() == state
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"{not json", b"\x78\x01garbage", zlib.compress(b"[1, 2]"), ZSTD_MAGIC + b"garbage", ZSTD_MAGIC],
+)
 def test_an_unreadable_head_says_so(raw):
     with pytest.raises(UnreadableState):
         assemble(KEY, decode_head(raw), lambda _: None)

@@ -32,7 +32,7 @@ BLOCK_SEPARATOR = "#"  # the engine refuses marks whose pupil id or school holds
 # One compressor and decompressor serve every head: making them is most of the cost.
 _COMPRESS = zstandard.ZstdCompressor(level=1).compress
 _DECOMPRESS = zstandard.ZstdDecompressor().decompress
-ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"  # how a zstd frame begins; a zlib head begins 0x78
+ZSTD_MAGIC = zstandard.FRAME_HEADER  # how a zstd frame begins (28 b5 2f fd); a zlib head begins 0x78
 
 Pieces = dict[str, bytes]
 

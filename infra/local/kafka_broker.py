@@ -1,8 +1,9 @@
 """Apache Kafka on one machine: the broker assembled from its Maven Central artifacts (infra/kafka/pom.xml),
 single-node KRaft on loopback, its log on disk under the data folder.
 
-The jars are copied once into .cache/kafka/<version>/ and reused; the log directory is formatted the
-first time and kept, so a restart finds its topics, records and committed offsets.
+The jars are copied once into .cache/kafka/<version>/ and reused, with an archive of the broker's
+classes (ClassArchive); the log directory is formatted the first time and kept, so a restart finds its
+topics, records and committed offsets.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import base64
 import logging
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 import xml.etree.ElementTree as ElementTree
@@ -80,6 +82,37 @@ def assemble() -> Path:
     return libs
 
 
+class ClassArchive:
+    """The broker's classes, archived by the JVM (JDK 17 AppCDS) when the first broker on these jars
+    stops cleanly; later JVMs map the archive instead of loading and verifying each class, which
+    halves the broker's start (about 6.7 s to 3.5 s here) and the log format's. An archive that is
+    stale or damaged only costs that time again: the JVM ignores it."""
+
+    def __init__(self, libs: Path) -> None:
+        self.path = libs / "broker-classes.jsa"
+        self._pending: Path | None = None
+
+    def use(self) -> list[str]:
+        return [f"-XX:SharedArchiveFile={self.path}"] if self.path.exists() else []
+
+    def use_or_record(self) -> list[str]:
+        """Use the archive, or have this JVM write one at exit (to its own file: brokers may run side by side)."""
+        if self.path.exists():
+            return self.use()
+        self._pending = self.path.with_name(f"{self.path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.jsa")
+        return [f"-XX:ArchiveClassesAtExit={self._pending}"]
+
+    def settle(self, *, exited_cleanly: bool) -> None:
+        """Keep what a cleanly stopped JVM wrote; a killed one's file may be cut short."""
+        if self._pending is None:
+            return
+        if exited_cleanly and self._pending.exists():
+            os.replace(self._pending, self.path)
+        else:
+            self._pending.unlink(missing_ok=True)
+        self._pending = None
+
+
 def kafka_available() -> str | None:
     """None when Apache Kafka can run here, else why not (for a skip)."""
     try:
@@ -109,6 +142,7 @@ class KafkaBroker(LocalBroker):
         self.data_dir = data_dir
         self.overrides = overrides or {}
         self._broker: subprocess.Popen | None = None
+        self._classes: ClassArchive | None = None
 
     @property
     def log_dir(self) -> Path:
@@ -132,8 +166,8 @@ class KafkaBroker(LocalBroker):
         path.write_text("".join(f"{key}={value}\n" for key, value in settings.items()))
         return path
 
-    def _java(self, libs: Path, main: str, *args: str, heap: str = "-Xmx1g") -> list[str]:
-        return [java_binary(), heap, "-XX:+UseG1GC", f"-Dlog4j2.configurationFile={LOG_CONFIG}",
+    def _java(self, libs: Path, main: str, *args: str, heap: str = "-Xmx1g", classes: list[str]) -> list[str]:
+        return [java_binary(), heap, "-XX:+UseG1GC", *classes, f"-Dlog4j2.configurationFile={LOG_CONFIG}",
                 "-cp", f"{libs}/*", main, *args]  # fmt: skip
 
     def format_log(self, libs: Path, properties: Path, cluster_id: str | None = None) -> None:
@@ -142,8 +176,9 @@ class KafkaBroker(LocalBroker):
             return
         cluster_id = cluster_id or base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
         # `--cluster-id=` in one word: an id may begin with "-", which would read as an option.
+        classes = ClassArchive(libs).use()
         command = self._java(libs, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}",
-                             "--config", str(properties), heap="-Xmx256m")  # fmt: skip
+                             "--config", str(properties), heap="-Xmx256m", classes=classes)  # fmt: skip
         done = subprocess.run(command, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             raise BrokerFailed(f"formatting the Kafka log directory failed: {(done.stdout + done.stderr)[-2000:]}")
@@ -159,12 +194,16 @@ class KafkaBroker(LocalBroker):
         self.home.mkdir(parents=True, exist_ok=True)
         properties = self.write_properties()
         self.format_log(libs, properties)
-        self._broker = spawn_logged(self.data_dir, "kafka", self._java(libs, "kafka.Kafka", str(properties)))
+        self._classes = ClassArchive(libs)
+        command = self._java(libs, "kafka.Kafka", str(properties), classes=self._classes.use_or_record())
+        self._broker = spawn_logged(self.data_dir, "kafka", command)
         wait_for_port(self.host, self.port, self.embedded.ready_timeout_s, self._broker)
 
     def stop_broker(self) -> None:
-        terminate(self._broker)
-        self._broker = None
+        broker, self._broker = self._broker, None
+        terminate(broker)
+        # The JVM exits 143 when SIGTERM has run its shutdown, archive included.
+        self._settle_classes(exited_cleanly=broker is not None and broker.returncode in (0, 128 + signal.SIGTERM))
 
     def kill_broker(self) -> None:
         """kill -9, for the failure drills."""
@@ -172,6 +211,11 @@ class KafkaBroker(LocalBroker):
             self._broker.kill()
             self._broker.wait()
             self._broker = None
+        self._settle_classes(exited_cleanly=False)
+
+    def _settle_classes(self, *, exited_cleanly: bool) -> None:
+        if self._classes is not None:
+            self._classes.settle(exited_cleanly=exited_cleanly)
 
     def stop(self) -> None:
         self.stop_broker()

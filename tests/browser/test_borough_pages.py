@@ -6,6 +6,7 @@ import datetime as dt
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from services.referrals.staff import Role, add_staff
 from services.referrals.web.sessions import sign_in_url
@@ -29,28 +30,28 @@ def test_an_la_officer_reads_the_borough(chromium, officer, tmp_path):
     url, engine = officer
     page = chromium.new_page(viewport=LAPTOP)
     page.goto(sign_in_url(engine, url, "Lee Officer", next_path=f"/borough?{AS_OF}"))
-    assert page.get_by_role("heading", name="The borough", exact=True).is_visible()
-    assert page.get_by_text("Flagged pupils with support started within 10 school days (3.3)").is_visible()
-    assert page.locator("svg.ews-chart").is_visible()
+    expect(page.get_by_role("heading", name="The borough", exact=True)).to_be_visible()
+    expect(page.get_by_text("Flagged pupils with support started within 10 school days (3.3)")).to_be_visible()
+    expect(page.locator("svg.ews-chart")).to_be_visible()
     school_rows = page.get_by_role("table", name="By school, year to date")
-    assert school_rows.get_by_role("rowheader", name=SCHOOL_A).is_visible()
+    expect(school_rows.get_by_role("rowheader", name=SCHOOL_A)).to_be_visible()
     check_accessibility(page)
     page.screenshot(path=tmp_path / "borough.png", full_page=True)
 
     page.get_by_role("link", name="Show as published, with small numbers suppressed").click()
-    assert page.get_by_text("as published: small numbers shown as c").is_visible()
+    expect(page.get_by_text("as published: small numbers shown as c")).to_be_visible()
     assert page.get_by_role("table", name="By school, year to date").get_by_role("cell", name="c").count() >= 1
     check_accessibility(page)
 
     page.get_by_role("link", name="Which support works").first.click()
-    assert page.get_by_text("This is observational, not a trial.").is_visible()
+    expect(page.get_by_text("This is observational, not a trial.")).to_be_visible()
     messages = page.get_by_role("table", name="Messages to parents: change in attendance, offered against held back")
     overall = messages.get_by_role("row").filter(has=page.get_by_role("rowheader", name="All")).inner_text()
     assert "too few" not in overall and re.search(r"\(.+ to .+\)", overall), overall  # an estimate and its interval
     check_accessibility(page)
 
     page.get_by_role("link", name="Missing education").click()
-    assert page.get_by_role("heading", name="Children missing education").is_visible()
+    expect(page.get_by_role("heading", name="Children missing education")).to_be_visible()
     check_accessibility(page)
     page.close()
 
@@ -75,5 +76,5 @@ def test_school_staff_cannot_reach_the_la_pages(chromium, staff_pages):
     for path in ("/borough", f"/borough?school_urn={SCHOOL_A}", "/borough/impact", "/borough/cme"):
         response = page.goto(f"{url}{path}")
         assert response.status == 403, path
-        assert page.get_by_role("heading", name="You cannot see this page").is_visible()
+        expect(page.get_by_role("heading", name="You cannot see this page")).to_be_visible()
     page.close()

@@ -67,26 +67,36 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
         processing_guarantee=settings.processing_guarantee,
         **worker_settings(kafka),
     )
-
-    def topic(t: topics.Topic) -> faust.TopicT:
-        return app.topic(
-            t.name,
-            key_serializer="raw",
-            value_serializer="raw",
-            partitions=t.partition_count(kafka.pupil_partitions),
-            internal=False,
-        )
-
-    def table(name: str) -> faust.Table:
-        return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=kafka.pupil_partitions)
-
     calendars = Calendars()
-    states, enrolled = PupilStates(table("pupil-state")), PupilContexts(table("pupil-context"))
+    states = PupilStates(_table(app, "pupil-state", kafka))
+    enrolled = PupilContexts(_table(app, "pupil-context", kafka))
     progress = Progress(stall_after_s=settings.stall_after_s)
     output = BatchProducer(kafka, client_id=f"{settings.app_id}-output")
     batches = MarkBatches(states, Contexts(settings, calendars, enrolled), output, progress, assignment=assigned(app))
+    _take_marks(app, kafka, batches=batches, output=output, settings=settings)
+    _record_contexts(app, kafka, enrolled)
+    _operate(app, settings=settings, kafka=kafka, calendars=calendars, progress=progress, states=states)
+    return app
 
-    @app.agent(topic(topics.MARKS))
+
+def _topic(app: App, topic: topics.Topic, kafka: KafkaSettings) -> faust.TopicT:
+    return app.topic(
+        topic.name,
+        key_serializer="raw",
+        value_serializer="raw",
+        partitions=topic.partition_count(kafka.pupil_partitions),
+        internal=False,
+    )
+
+
+def _table(app: App, name: str, kafka: KafkaSettings) -> faust.Table:
+    return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=kafka.pupil_partitions)
+
+
+def _take_marks(
+    app: App, kafka: KafkaSettings, *, batches: MarkBatches, output: BatchProducer, settings: Settings
+) -> None:
+    @app.agent(_topic(app, topics.MARKS, kafka))
     async def process_marks(stream):
         await output.start()
         try:
@@ -98,12 +108,26 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
         finally:
             await output.stop()
 
-    dead_letters = topic(topics.RISK_ENGINE_DLQ)
 
-    @app.agent(topic(topics.PUPIL_CONTEXT))
+def _record_contexts(app: App, kafka: KafkaSettings, enrolled: PupilContexts) -> None:
+    dead_letters = _topic(app, topics.RISK_ENGINE_DLQ, kafka)
+
+    @app.agent(_topic(app, topics.PUPIL_CONTEXT, kafka))
     async def process_contexts(stream):
         async for event in stream.events():
             await record_context(event, enrolled, dead_letters)
+
+
+def _operate(
+    app: App,
+    *,
+    settings: Settings,
+    kafka: KafkaSettings,
+    calendars: Calendars,
+    progress: Progress,
+    states: PupilStates,
+) -> None:
+    """What runs beside the agents: lag and health every 5 s, the calendars, /metrics and /health."""
 
     @app.timer(5.0)
     async def measure_progress() -> None:
@@ -116,8 +140,6 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
     @app.task
     async def operations() -> None:
         await serve_operations(settings.host, settings.port, lambda: progress.healthy)
-
-    return app
 
 
 async def run_batches(

@@ -97,8 +97,8 @@ class ClassArchive:
 
     def use_or_record(self) -> list[str]:
         """Use the archive, or have this JVM write one at exit (to its own file: brokers may run side by side)."""
-        if self.path.exists():
-            return self.use()
+        if used := self.use():
+            return used
         self._pending = self.path.with_name(f"{self.path.stem}.{os.getpid()}.{uuid.uuid4().hex[:8]}.jsa")
         return [f"-XX:ArchiveClassesAtExit={self._pending}"]
 

@@ -69,6 +69,7 @@ def create_app(settings: Settings, kafka: KafkaSettings) -> App:
     )
     calendars = Calendars()
     states = PupilStates(_table(app, "pupil-state", kafka))
+    forget_written_on_rebalance(app, states)
     enrolled = PupilContexts(_table(app, "pupil-context", kafka))
     progress = Progress(stall_after_s=settings.stall_after_s)
     output = BatchProducer(kafka, client_id=f"{settings.app_id}-output")
@@ -171,6 +172,17 @@ async def record_context(event: faust.EventT, enrolled: PupilContexts, dead_lett
         return
     enrolled.record(context)
     metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "applied").inc()
+
+
+def forget_written_on_rebalance(app: faust.App, states: PupilStates) -> None:
+    """What this worker wrote is the latest only while it holds those partitions throughout: once a
+    rebalance begins, another worker may write the same pupils."""
+
+    def forget(sender: faust.App, partitions: set, **kwargs) -> None:
+        states.forget_written()
+
+    app.on_partitions_revoked.connect(forget)
+    app.on_partitions_assigned.connect(forget)
 
 
 def assigned(app: faust.App) -> Callable[[], frozenset[int]]:

@@ -49,7 +49,7 @@ class States(Protocol):
 
     def pieces(self, key: str, state: PupilState, stored: PupilState | None) -> Pieces: ...
 
-    def put(self, pieces: Pieces, event: faust.EventT) -> None: ...
+    def put(self, key: str, state: PupilState, *, pieces: Pieces, event: faust.EventT) -> None: ...
 
     def counts(self) -> Iterator[tuple[str, str, Counts]]: ...
 
@@ -116,7 +116,9 @@ class MarkBatches:
             + [_snapshot_record(outcome) for outcome in changed]
         )
         for outcome, pieces in stored:
-            self._states.put(pieces, outcome.enrolment.events[-1])
+            self._states.put(
+                outcome.enrolment.key, outcome.step.state, pieces=pieces, event=outcome.enrolment.events[-1]
+            )
             self._follow_in_cohorts(outcome)
         for tp, offset in written.items():
             if tp.topic == self._states.changelog_topic:

@@ -9,7 +9,7 @@ import pydantic_core
 import pytest
 from aiokafka.structs import TopicPartition
 
-from services.risk_engine.app import EXIT_UNFINISHED_BATCH, run_batches
+from services.risk_engine.app import EXIT_UNFINISHED_BATCH, forget_written_on_rebalance, run_batches
 from services.risk_engine.batches import MarkBatches
 from services.risk_engine.calendars import Calendars
 from services.risk_engine.contexts import Contexts
@@ -69,16 +69,16 @@ class LoggingStates(PupilStates):
         super().__init__(table)
         self.log = log
 
-    def put(self, pieces, event) -> None:
+    def put(self, key, state, *, pieces, event) -> None:
         self.log.append("store")
-        super().put(pieces, event)
+        super().put(key, state, pieces=pieces, event=event)
 
 
 class Wiring:
     """The parts create_app() wires, around one faust app on the memory store."""
 
     def __init__(self, fail_output: bool = False) -> None:
-        app = faust.App(f"test-{id(self)}", store="memory://", broker="kafka://127.0.0.1:1")
+        self.app = app = faust.App(f"test-{id(self)}", store="memory://", broker="kafka://127.0.0.1:1")
 
         def table(name: str) -> faust.Table:
             return app.Table(name, default=None, key_type=bytes, value_type=bytes, partitions=4)
@@ -195,6 +195,50 @@ def test_a_state_written_whole_by_the_earlier_version_is_rewritten_in_full_piece
     restarted = PupilStates(upgraded.state_table)  # reads only what the store holds now
     assert restarted.get(key, event) == current.states.get(key, event)
     assert sum(1 for stored in upgraded.state_table.data if b"#" in stored) >= 2  # its blocks were written
+
+
+def test_the_states_a_worker_keeps_as_written_equal_what_the_store_holds_after_a_term_of_takes():
+    """A state is read back as written, not decoded; so the engine must never change a state it
+    was given, or the worker would go on from a state the store (and a restarted worker) lacks."""
+    wiring = Wiring()
+    codes = {"a": "", "b": "N", "c": "O"}  # each pupil's own code
+    for day in range(0, 70, 7):  # a week a take
+        take = [mark for pupil, code in codes.items() for mark in marks(pupil, DAYS[day : day + 7], code)]
+        asyncio.run(wiring.batches.process(wiring.take(take)))
+    event = Event(b"", 0, 0)
+    restarted = PupilStates(wiring.state_table)
+    for pupil in codes:
+        key = pupil_key(SCHOOL, pupil)
+        assert wiring.states.get(key, event) == restarted.get(key, event)
+    assert {alert.rule for alert in wiring.output.decoded(topics.RISK_ALERTS)} >= {"missing_education"}
+
+
+def test_a_state_another_worker_wrote_is_read_from_the_store_not_as_this_worker_wrote_it():
+    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    ours, theirs = Wiring(), Wiring()
+    asyncio.run(ours.batches.process(ours.take(marks("p", DAYS[:30], code=""))))
+    asyncio.run(theirs.batches.process(theirs.take(marks("p", DAYS[:30], code="N"))))
+    ours.state_table.data.update(theirs.state_table.data)  # recovered from the changelog, say
+    assert ours.states.get(key, event) == theirs.states.get(key, event)
+    assert ours.sessions("p") == 60
+
+
+def test_after_a_rebalance_a_settled_block_another_worker_corrected_is_read_from_the_store():
+    """Absent N corrected to O weeks later leaves the head as it was (the counts do not move), so
+    only forgetting what was written at the rebalance finds the corrected block."""
+    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    wiring = Wiring()
+    forget_written_on_rebalance(wiring.app, wiring.states)
+    asyncio.run(wiring.batches.process(wiring.take(marks("p", DAYS[:40], code="N"))))
+    written = wiring.states.get(key, event)
+    block = next(stored for stored in wiring.state_table.data if b"#" in stored)
+    corrected = wiring.state_table.data[block].decode().replace("N", "O", 1).encode()
+    asyncio.run(wiring.app.on_partitions_revoked.send(set()))
+    wiring.state_table.data[block] = corrected  # the partition's new holder corrected a settled session
+    asyncio.run(wiring.app.on_partitions_assigned.send(set()))
+    read = wiring.states.get(key, event)
+    assert read["records"] != written["records"] and read["counts"] == written["counts"]
+    assert corrected.decode() in next(iter(read["records"].values()))
 
 
 def test_a_pupil_at_two_schools_has_two_records_and_two_sets_of_alerts():

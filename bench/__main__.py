@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from bench import casework, ingest, insight, notifications, pages, risk_engine
+from bench import casework, engine_takes, ingest, insight, notifications, pages, risk_engine
 
 BENCHMARKS = {
     "ingest": lambda: ingest.main([]),
     "risk_engine": lambda: risk_engine.main([]),
+    "engine_takes": lambda: engine_takes.main([]),
     "casework": lambda: casework.main([]),
     "pages": lambda: pages.main([]),
     "notifications": lambda: notifications.main([]),

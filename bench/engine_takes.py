@@ -108,6 +108,7 @@ def measure(pupils: int, days: int, forget_written: bool) -> dict:
         "marks_per_cpu_second": round(marks / cpu),
         "wall_s": round(wall, 1),
         "records_out_per_mark": round(output.records / marks, 2),
+        "bytes_out_per_mark": round(output.bytes / marks),
     }
 
 

@@ -38,6 +38,11 @@ from shared.time import SCHOOL_TIMEZONE
 from shared.topics import PARENT_ROUNDS
 
 
+def rule_names(rules: str) -> list[str]:
+    """A plan's rules as stored: names separated by commas, blanks ignored."""
+    return [rule.strip() for rule in rules.split(",") if rule.strip()]
+
+
 class NewParentPlan(ParentPlanFields):
     """A school's plan as given: known rules, wording that states days and no rate."""
 
@@ -51,7 +56,7 @@ class NewParentPlan(ParentPlanFields):
     @field_validator("rules")
     @classmethod
     def _known_rules(cls, rules: str) -> str:
-        named = [rule.strip() for rule in rules.split(",") if rule.strip()]
+        named = rule_names(rules)
         unknown = sorted(set(named) - set(RULES))
         if not named or unknown:
             raise ValueError(
@@ -87,7 +92,7 @@ def make_due_rounds(session: Session, now: dt.datetime) -> int:
 
 
 def make_round(session: Session, plan: ParentPlan, start: dt.date, now: dt.datetime) -> ParentRound:
-    rules = [rule.strip() for rule in plan.rules.split(",") if rule.strip()]
+    rules = rule_names(plan.rules)
     flagged = sorted(
         set(
             session.exec(

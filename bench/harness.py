@@ -18,6 +18,7 @@ import httpx
 
 from infra.local import broker
 from infra.local.kafka_broker import kafka_available
+from infra.local.local_http import LOCAL
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
 from infra.local.scratch_postgres import PostgresUnavailable, scratch_database
@@ -55,7 +56,7 @@ def _healthy(url: str, process: subprocess.Popen) -> bool:
     if process.poll() is not None:
         raise RuntimeError(f"service exited with {process.returncode}")
     try:
-        return httpx.get(f"{url}/health", timeout=1).status_code == 200
+        return LOCAL.get(f"{url}/health", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 

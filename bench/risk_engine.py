@@ -21,7 +21,6 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import psutil
 from kafka import KafkaConsumer, TopicPartition
 from kafka.partitioner.default import murmur2
@@ -29,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bench.harness import embedded_broker, per_broker, record
 from infra.local.broker import ENGINES
+from infra.local.local_http import LOCAL
 from infra.local.metrics import read_metric
 from infra.local.processes import service_commands, service_env
 from infra.local.readiness import free_port, wait_until
@@ -97,6 +97,7 @@ def worker(command: list[str], env: dict, port: int, log: Path):
 class Rate:
     marks_per_s: float  # from the first mark to the last
     cpu_us_per_mark: float  # the worker's own CPU time (user and system) over the same marks
+    watching_cpu_pct: float  # this benchmark's own CPU meanwhile, as a share of one core
 
 
 def rate_of(process: subprocess.Popen, url: str, total: int, name: str = "risk_engine_events_total") -> Rate:
@@ -104,15 +105,24 @@ def rate_of(process: subprocess.Popen, url: str, total: int, name: str = "risk_e
     the rate moves with whatever else runs, the CPU a mark costs much less."""
     cpu = psutil.Process(process.pid)
     wait_until(lambda: read_metric(url, name) > 0, 120, "the first mark")
-    started, first, cpu_before = time.monotonic(), read_metric(url, name), _cpu_seconds(cpu)
+    started, first, cpu_before, watching = time.monotonic(), read_metric(url, name), _cpu_seconds(cpu), _own_cpu()
     wait_until(lambda: read_metric(url, name) >= total, 3600, "every mark", interval_s=0.1)
     elapsed, cpu_spent = time.monotonic() - started, _cpu_seconds(cpu) - cpu_before
-    return Rate((total - first) / elapsed, cpu_spent / (total - first) * 1e6)
+    return Rate((total - first) / elapsed, cpu_spent / (total - first) * 1e6, _share(_own_cpu() - watching, elapsed))
 
 
 def _cpu_seconds(process: psutil.Process) -> float:
     times = process.cpu_times()
     return times.user + times.system
+
+
+def _own_cpu() -> float:
+    """This benchmark's CPU time: on two cores, watching the workers must leave them the machine."""
+    return _cpu_seconds(psutil.Process())
+
+
+def _share(cpu_s: float, elapsed_s: float) -> float:
+    return round(100 * cpu_s / elapsed_s, 1)
 
 
 def engine_env(kafka, data_dir: Path, port: int, app_id: str) -> dict:
@@ -147,7 +157,7 @@ def histogram_quantiles(before: dict[float, float], after: dict[float, float], q
 
 
 def latency_buckets(url: str) -> dict[float, float]:
-    text = httpx.get(f"{url}/metrics", timeout=5).text
+    text = LOCAL.get(f"{url}/metrics", timeout=5).text
     return {
         float(s.labels["le"]): s.value
         for f in text_string_to_metric_families(text)
@@ -247,6 +257,7 @@ def throughput_and_latency(pupils: int, broker: str) -> dict:
         "noop_cpu_us_per_mark": round(noop.cpu_us_per_mark),
         "risk_engine_cpu_us_per_mark": round(engine.cpu_us_per_mark),
         "cpu_ratio_to_noop": round(noop.cpu_us_per_mark / engine.cpu_us_per_mark, 2),
+        "watching_cpu_pct_noop_engine": [noop.watching_cpu_pct, engine.watching_cpu_pct],
         "steady_marks_per_s": 1_000,
         "steady_marks": steady,
         "mark_to_alert_p50_ms": registers["p50_ms"],
@@ -352,9 +363,9 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
 
         wait_until(lambda: processed() > 0, 120, "the first mark")
         baseline = sum(peak[-1] for peak in peaks if peak)  # loaded and connected, no pupils yet
-        started = time.monotonic()
+        started, watching = time.monotonic(), _own_cpu()
         done = wait_for_replay(processed, [url for _, url in handles], total)
-        elapsed = time.monotonic() - started
+        elapsed, watching = time.monotonic() - started, _own_cpu() - watching
         stops.set()
         for thread in threads:
             thread.join()  # the peaks are final before they are read
@@ -370,6 +381,7 @@ def replay(kafka, data_dir: Path, total: int, pupils: int, workers: int) -> dict
         "peak_rss_mb": round(peak / 2**20),
         "memory_per_pupil_kb": round((peak - baseline) / pupils / 1024, 1),
         "broker_peak_rss_mb": round(max(broker_peaks) / 2**20),
+        "watching_cpu_pct": _share(watching, elapsed),
     }
     on_disk = changelog_on_disk(data_dir, app_id)
     if on_disk is not None:

@@ -10,6 +10,7 @@ import time
 
 import httpx
 
+from infra.local.local_http import LOCAL
 from infra.local.readiness import wait_until
 from services.ingest.pseudonym import pupil_id_for
 from services.referrals.staff import Role
@@ -127,7 +128,7 @@ def assert_nothing_lost_or_duplicated(
     statuses = {alert: steps[-1] for alert, steps in transitions.items()}
 
     def recorded() -> list[dict]:
-        return httpx.get(f"{stack.url('referrals')}/v1/alerts?limit=500", headers=staff).json()["items"]
+        return LOCAL.get(f"{stack.url('referrals')}/v1/alerts?limit=500", headers=staff).json()["items"]
 
     settling = time.monotonic()
     with contextlib.suppress(AssertionError):  # if it never settles, the assertion below shows the difference
@@ -135,7 +136,7 @@ def assert_nothing_lost_or_duplicated(
     settled_s = round(time.monotonic() - settling, 1)  # after every email: nonzero is referrals catching up
     alerts = recorded()
     assert {a["alert_id"]: a["status"] for a in alerts} == statuses
-    cases = httpx.get(f"{stack.url('referrals')}/v1/cases?limit=500", headers=staff).json()["items"]
+    cases = LOCAL.get(f"{stack.url('referrals')}/v1/cases?limit=500", headers=staff).json()["items"]
     assert len(cases) == len({a["pupil_id"] for a in alerts if a["case_id"]})
 
     snapshots = {}

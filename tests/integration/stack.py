@@ -11,6 +11,7 @@ import httpx
 from aiosmtpd.controller import Controller
 from sqlmodel import Session
 
+from infra.local.local_http import LOCAL
 from infra.local.metrics import read_metric
 from infra.local.processes import PORTS, service_commands, service_env
 from infra.local.readiness import free_port, wait_until
@@ -82,7 +83,7 @@ class Stack:
             self._operator = {"Authorization": f"Bearer {issue_operator_token(engine, 'test operator')}"}
         rows, url = [], f"{self.url('notifications')}/v1/deliveries?limit=500"
         while url:
-            page = httpx.get(url, headers=self._operator, timeout=5).json()
+            page = LOCAL.get(url, headers=self._operator, timeout=5).json()
             rows += page["items"]
             url = page["next"] and f"{self.url('notifications')}{page['next']}"
         return rows
@@ -115,12 +116,12 @@ class Stack:
         if self.processes[service].poll() is not None:
             raise AssertionError(f"{service} exited:\n{self.log(service)}")
         try:
-            return httpx.get(f"{self.url(service)}/health", timeout=1).status_code == 200
+            return LOCAL.get(f"{self.url(service)}/health", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 
     def health(self, service: str) -> dict:
-        return httpx.get(f"{self.url(service)}/health", timeout=5).json()
+        return LOCAL.get(f"{self.url(service)}/health", timeout=5).json()
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> None:
         process = self.processes.pop(name)

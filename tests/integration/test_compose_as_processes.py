@@ -30,6 +30,7 @@ import psycopg
 import pytest
 
 from infra.local.kafka_broker import KafkaBroker
+from infra.local.local_http import LOCAL
 from infra.local.readiness import free_port, wait_until
 from infra.local.scratch_postgres import SERVER
 from shared.settings import KafkaSettings
@@ -134,7 +135,7 @@ class Processes:
             if self.running[service].poll() is not None:
                 raise AssertionError(f"{service} exited:\n{(self.logs / f'{service}.log').read_text()[-4000:]}")
             try:
-                return httpx.get(self.compose.health_url(service), timeout=1).status_code == 200
+                return LOCAL.get(self.compose.health_url(service), timeout=1).status_code == 200
             except httpx.HTTPError:
                 return False
 
@@ -215,13 +216,13 @@ def test_the_compose_services_run_as_configured_and_take_a_mark_to_a_delivered_a
                 assert client.post("http://127.0.0.1:8001/v1/marks", json=rows[start : start + 500]).status_code == 202
 
         def alerts() -> list[dict]:
-            answer = httpx.get("http://127.0.0.1:8002/v1/alerts", headers={"Authorization": f"Bearer {staff}"})
+            answer = LOCAL.get("http://127.0.0.1:8002/v1/alerts", headers={"Authorization": f"Bearer {staff}"})
             return answer.json()["items"]
 
         wait_until(lambda: any(alert["case_id"] for alert in alerts()), 120, "an alert joined to a case")
 
         def deliveries() -> list[dict]:
-            log = httpx.get("http://127.0.0.1:8003/v1/deliveries", headers={"Authorization": f"Bearer {operator}"})
+            log = LOCAL.get("http://127.0.0.1:8003/v1/deliveries", headers={"Authorization": f"Bearer {operator}"})
             return log.json()["items"]
 
         expected = "pending" if in_quiet_hours() else "sent"  # quiet hours hold it until 07:30

@@ -3,10 +3,10 @@ engine serves only /metrics and /health, on loopback."""
 
 import datetime as dt
 
-import httpx
 import psutil
 import pytest
 
+from infra.local.local_http import LOCAL
 from infra.local.readiness import wait_until
 from shared import topics
 from shared.events import AttendanceMark
@@ -36,7 +36,7 @@ def test_bad_events_are_dead_lettered_and_the_streams_go_on(stack, kafka):
         lambda: stack.metric("risk_engine", "risk_engine_events_total", outcome="applied") == 1, 30, "the good mark"
     )
     assert stack.metric("risk_engine", "risk_engine_dead_letters_total", topic="attendance.marks") == 2
-    assert "risk_engine_consumer_lag" in httpx.get(f"{stack.url('risk_engine')}/metrics").text
+    assert "risk_engine_consumer_lag" in LOCAL.get(f"{stack.url('risk_engine')}/metrics").text
     # The running worker's own lines reach its log (faust's stdout redirection once swallowed them all).
     assert "WARNING dead-lettered a mark" in " ".join(stack.log("risk_engine").split())
     # Referrals reads marks too (for the pupil page): it dead-letters the two bad marks as well.
@@ -51,10 +51,10 @@ def test_bad_events_are_dead_lettered_and_the_streams_go_on(stack, kafka):
 def test_risk_engine_serves_no_table_views_and_listens_on_loopback_only(stack):
     stack.start("risk_engine")
     base = stack.url("risk_engine")
-    assert httpx.get(f"{base}/health").status_code == 200
-    assert "risk_engine_events_total" in httpx.get(f"{base}/metrics").text
+    assert LOCAL.get(f"{base}/health").status_code == 200
+    assert "risk_engine_events_total" in LOCAL.get(f"{base}/metrics").text
     for path in ("/table/pupil-state/", "/table/", "/router/", "/graph/", "/"):
-        assert httpx.get(f"{base}{path}").status_code == 404
+        assert LOCAL.get(f"{base}{path}").status_code == 404
     worker = psutil.Process(stack.processes["risk_engine"].pid)
     listening = {(c.laddr.ip, c.laddr.port) for c in worker.net_connections("inet") if c.status == psutil.CONN_LISTEN}
     assert listening == {("127.0.0.1", stack.ports["risk_engine"])}

@@ -3,9 +3,9 @@
 import datetime as dt
 from email import message_from_bytes, policy
 
-import httpx
 import pytest
 
+from infra.local.local_http import LOCAL
 from infra.local.readiness import wait_until
 from services.referrals.staff import Role
 from shared.upn import make_upn
@@ -52,7 +52,7 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     stack.start()
     rows = autumn_term_marks()
     for start in range(0, len(rows), 100):
-        response = httpx.post(
+        response = LOCAL.post(
             f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 100], headers=connector, timeout=30
         )
         assert response.status_code == 202, response.text
@@ -66,14 +66,14 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     # Resend the whole term: duplicates must change nothing downstream.
     for start in range(0, len(rows), 500):
         assert (
-            httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 500], headers=connector).status_code
+            LOCAL.post(f"{stack.url('ingest')}/v1/marks", json=rows[start : start + 500], headers=connector).status_code
             == 202
         )
     wait_until(lambda: processed() >= 2 * len(rows), 60, "the risk engine to process the resent marks")
     wait_until(lambda: stack.metric("referrals", "referrals_events_total", topic="risk.alerts") >= 1, 30, "referrals")
 
     def alerts_now() -> list[dict]:
-        return httpx.get(f"{stack.url('referrals')}/v1/alerts", headers=staff).json()["items"]
+        return LOCAL.get(f"{stack.url('referrals')}/v1/alerts", headers=staff).json()["items"]
 
     # What staff see of the open alert is the pupil's figures now (the whole term), not those of the day it was raised.
     term_sessions = len(rows) // 2
@@ -81,7 +81,7 @@ def test_pupil_crossing_ten_percent_gets_one_alert_one_case_one_email(stack):
     alerts = alerts_now()
     assert alerts[0]["figures"]["possible_sessions"] < term_sessions
     assert stack.health("referrals")["consumer"]["state"] == "consuming"
-    cases = httpx.get(f"{stack.url('referrals')}/v1/cases", headers=staff).json()["items"]
+    cases = LOCAL.get(f"{stack.url('referrals')}/v1/cases", headers=staff).json()["items"]
     deliveries = stack.deliveries()
     assert [(a["rule"], a["status"]) for a in alerts] == [("persistent_absence", "raised")]
     assert alerts[0]["figures"]["absence_rate"] >= 0.1

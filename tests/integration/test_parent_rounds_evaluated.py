@@ -5,9 +5,9 @@ broker, both services as processes."""
 
 import datetime as dt
 
-import httpx
 from sqlmodel import Session
 
+from infra.local.local_http import LOCAL
 from infra.local.readiness import wait_until
 from services.notifications.app import open_database as open_notifications
 from services.notifications.parent_messages import held_back
@@ -58,7 +58,7 @@ def test_a_randomised_round_reaches_the_impact_evaluation(stack, kafka):
 
     def evaluated() -> dict:
         url = f"{stack.url('referrals')}/v1/insight/impact?as_of={today.isoformat()}"
-        return httpx.get(url, headers=officer, timeout=10).json()["parent_messages"]
+        return LOCAL.get(url, headers=officer, timeout=10).json()["parent_messages"]
 
     wait_until(lambda: evaluated()["entries"] == len(PUPILS), 30, "the round in the reporting store")
     messages = evaluated()

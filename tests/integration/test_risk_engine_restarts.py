@@ -5,9 +5,9 @@ import datetime as dt
 import signal
 import time
 
-import httpx
 import pytest
 
+from infra.local.local_http import LOCAL
 from infra.local.readiness import wait_until
 from shared import topics
 from shared.upn import make_upn
@@ -85,7 +85,7 @@ def test_state_written_as_one_changelog_batch_survives_a_graceful_restart(stack,
              "recorded_at": dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.UTC).isoformat()}
             for pupil in range(PUPILS)
         ]  # fmt: skip
-        assert httpx.post(f"{stack.url('ingest')}/v1/marks", json=rows, headers=connector).status_code == 202
+        assert LOCAL.post(f"{stack.url('ingest')}/v1/marks", json=rows, headers=connector).status_code == 202
         wait_until(
             lambda: stack.metric("risk_engine", "risk_engine_events_total") >= PUPILS, 30, f"the {session} marks"
         )

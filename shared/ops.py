@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from fastapi import FastAPI, Response
 from fastapi.responses import JSONResponse
@@ -18,6 +19,20 @@ def settle_after_startup() -> None:
     walk only what requests make, which kept a 400-row caseload's p99 at 41 ms instead of 123 ms."""
     gc.collect()
     gc.freeze()
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cyclic garbage collection meanwhile. For work that makes many short-lived objects and no
+    reference cycles: reference counting frees them all, while each collection would walk
+    everything the work still holds and find nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def collect_less_often(young_threshold: int) -> None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import signal
 from pathlib import Path
 from typing import Annotated
 
 import httpx
 import typer
+from pydantic import ValidationError
 
 from services.ingest.connectors.client import IngestRefused, ingest_client
 from services.risk_engine.rules import Thresholds
+from services.risk_engine.settings import thresholds_with_decline_windows
 from shared.logging import configure_logging
 from synthetic import evaluation_suite
 from synthetic.borough import school_urns
@@ -50,10 +51,12 @@ def evaluate(
     thresholds = Thresholds()
     if decline_windows:
         try:
-            windows = tuple(int(part) for part in decline_windows.split(","))
-            thresholds = dataclasses.replace(thresholds, decline_windows_school_days=windows)
-        except ValueError as error:
-            raise typer.BadParameter(f"{decline_windows!r}: {error}", param_hint="--decline-windows") from error
+            thresholds = thresholds_with_decline_windows(decline_windows)
+        except ValidationError as error:
+            problems = "; ".join(
+                f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}" for problem in error.errors()
+            )
+            raise typer.BadParameter(f"{decline_windows!r}: {problems}", param_hint="--decline-windows") from error
     plan = evaluation_suite.Plan(
         seeds, schools, pupils_per_school, prior_year_pupils_per_school, last_year=last_year, thresholds=thresholds
     )

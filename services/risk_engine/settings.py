@@ -4,7 +4,7 @@ import datetime as dt
 from functools import cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, TypeAdapter, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services.risk_engine.rules import Thresholds
@@ -57,12 +57,25 @@ class Settings(BaseSettings):
     @field_validator("thresholds", mode="before")
     @classmethod
     def _windows_from_text(cls, value):
-        """RISK_ENGINE_THRESHOLDS__DECLINE_WINDOWS_SCHOOL_DAYS=30,45 arrives as text: a nested setting
-        is not decoded as JSON."""
-        windows = value.get("decline_windows_school_days") if isinstance(value, dict) else None
-        if isinstance(windows, str):
-            value = {**value, "decline_windows_school_days": [part.strip() for part in windows.split(",")]}
-        return value
+        return _windows_listed(value)
+
+
+def _windows_listed(thresholds):
+    """RISK_ENGINE_THRESHOLDS__DECLINE_WINDOWS_SCHOOL_DAYS=30,45 arrives as text (a nested setting is
+    not decoded as JSON): listed, so that pydantic checks each window and names a bad one."""
+    windows = thresholds.get("decline_windows_school_days") if isinstance(thresholds, dict) else None
+    if isinstance(windows, str):
+        return {**thresholds, "decline_windows_school_days": [part.strip() for part in windows.split(",")]}
+    return thresholds
+
+
+_THRESHOLDS = TypeAdapter(Thresholds)
+
+
+def thresholds_with_decline_windows(windows: str) -> Thresholds:
+    """The engine's thresholds with attendance_decline's windows given as text, "30,45", read as the
+    setting is; a ValidationError names a bad window."""
+    return _THRESHOLDS.validate_python(_windows_listed({"decline_windows_school_days": windows}))
 
 
 @cache

@@ -131,7 +131,9 @@ def test_the_evaluation_command_runs_the_decline_windows_asked_for_and_says_so(t
     run(synthetic_cli, "evaluate", *small, *files, "--decline-windows", "30,45")
     lines = json.loads((tmp_path / "out").read_text())["lines"]
     assert lines["decline_windows_school_days"] == [30, 45] and lines["decline_significance"] == 0.001
-    assert "--decline-windows" in refused(synthetic_cli, "evaluate", *small, *files, "--decline-windows", "30,six")
+    for windows, named in (("30,six", "decline_windows_school_days.1"), ("0", "at least one window")):
+        said = refused(synthetic_cli, "evaluate", *small, *files, "--decline-windows", windows)
+        assert "--decline-windows" in said and named in " ".join(said.split())
 
 
 def test_with_last_year_each_seed_runs_again_on_the_same_truth_and_the_oracle_bound_is_written(tmp_path):

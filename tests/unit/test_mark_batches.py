@@ -2,13 +2,16 @@
 recording what it was asked to send, and takes of marks shaped as faust hands them to the agent."""
 
 import asyncio
+import contextlib
 import datetime as dt
+import gc
 
 import faust
 import pydantic_core
 import pytest
 from aiokafka.structs import TopicPartition
 
+from bench.engine_takes import Event, Message
 from services.risk_engine.app import EXIT_UNFINISHED_BATCH, forget_written_on_rebalance, run_batches
 from services.risk_engine.batches import MarkBatches
 from services.risk_engine.calendars import Calendars
@@ -24,16 +27,9 @@ from tests.unit.engine_helpers import CALENDAR, DAYS, SCHOOL
 NOW = dt.datetime(2026, 7, 31, 12, tzinfo=dt.UTC)  # what the engine's clock says in these tests
 
 
-class Message:
-    def __init__(self, partition: int, offset: int) -> None:
-        self.topic, self.partition, self.offset = topics.MARKS.name, partition, offset
-
-
-class Event:
-    """What a take (takes.py) holds: faust events, with the raw value and where it was read from."""
-
-    def __init__(self, value: bytes, partition: int, offset: int) -> None:
-        self.value, self.message = value, Message(partition, offset)
+def faust_event(value: bytes, partition: int, offset: int) -> Event:
+    """A faust event as a take (takes.py) holds it, read from the marks topic."""
+    return Event(value, Message(topics.MARKS.name, partition, offset))
 
 
 class RecordingOutput:
@@ -103,7 +99,7 @@ class Wiring:
         events = []
         for mark in marks:
             value = mark if isinstance(mark, bytes) else mark.to_bytes()
-            events.append(Event(value, partition, self._offset))
+            events.append(faust_event(value, partition, self._offset))
             self._offset += 1
         return events
 
@@ -172,6 +168,25 @@ def test_a_take_that_cannot_be_finished_stops_the_worker_before_its_offsets_are_
     assert "store" not in wiring.log  # nothing recorded as done: the restarted worker replays the take
 
 
+def test_the_garbage_collector_is_paused_throughout_a_take_and_resumes_after_one_that_failed():
+    """A take makes no reference cycles: collections during one only walked what it held."""
+
+    def seeing_the_collector(send, paused: list[bool]):
+        async def send_and_see(records):
+            paused.append(not gc.isenabled())
+            return await send(records)
+
+        return send_and_see
+
+    for wiring in (Wiring(), Wiring(fail_output=True)):
+        paused_at_sends: list[bool] = []
+        wiring.output.send = seeing_the_collector(wiring.output.send, paused_at_sends)
+        take = wiring.take([mark for pupil in "abc" for mark in marks(pupil, DAYS[:20])])
+        with contextlib.suppress(ConnectionError):
+            asyncio.run(wiring.batches.process(take))
+        assert paused_at_sends and all(paused_at_sends) and gc.isenabled()
+
+
 def test_a_far_future_mark_on_the_topic_cannot_silence_a_pupil():
     """A misbehaving producer writes a mark dated 2099 straight to the topic; later marks still alert."""
     wiring = Wiring()
@@ -184,7 +199,7 @@ def test_a_far_future_mark_on_the_topic_cannot_silence_a_pupil():
 
 
 def test_a_state_written_whole_by_the_earlier_version_is_rewritten_in_full_pieces():
-    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    key, event = pupil_key(SCHOOL, "p"), faust_event(b"", 0, 0)
     current = Wiring()
     asyncio.run(current.batches.process(current.take(marks("p", DAYS[:40], code=""))))
     upgraded = Wiring()
@@ -205,7 +220,7 @@ def test_the_states_a_worker_keeps_as_written_equal_what_the_store_holds_after_a
     for day in range(0, 70, 7):  # a week a take
         take = [mark for pupil, code in codes.items() for mark in marks(pupil, DAYS[day : day + 7], code)]
         asyncio.run(wiring.batches.process(wiring.take(take)))
-    event = Event(b"", 0, 0)
+    event = faust_event(b"", 0, 0)
     restarted = PupilStates(wiring.state_table)
     for pupil in codes:
         key = pupil_key(SCHOOL, pupil)
@@ -214,7 +229,7 @@ def test_the_states_a_worker_keeps_as_written_equal_what_the_store_holds_after_a
 
 
 def test_a_state_another_worker_wrote_is_read_from_the_store_not_as_this_worker_wrote_it():
-    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    key, event = pupil_key(SCHOOL, "p"), faust_event(b"", 0, 0)
     ours, theirs = Wiring(), Wiring()
     asyncio.run(ours.batches.process(ours.take(marks("p", DAYS[:30], code=""))))
     asyncio.run(theirs.batches.process(theirs.take(marks("p", DAYS[:30], code="N"))))
@@ -226,7 +241,7 @@ def test_a_state_another_worker_wrote_is_read_from_the_store_not_as_this_worker_
 def test_after_a_rebalance_a_settled_block_another_worker_corrected_is_read_from_the_store():
     """Absent N corrected to O weeks later leaves the head as it was (the counts do not move), so
     only forgetting what was written at the rebalance finds the corrected block."""
-    key, event = pupil_key(SCHOOL, "p"), Event(b"", 0, 0)
+    key, event = pupil_key(SCHOOL, "p"), faust_event(b"", 0, 0)
     wiring = Wiring()
     forget_written_on_rebalance(wiring.app, wiring.states)
     asyncio.run(wiring.batches.process(wiring.take(marks("p", DAYS[:40], code="N"))))

@@ -4,8 +4,6 @@ half-term, each breakdown as it may be shown to whoever asked, beside the nation
 from __future__ import annotations
 
 import datetime as dt
-import gc
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlmodel import Session
@@ -16,6 +14,7 @@ from services.referrals.insight.national import NationalFigures, national, phase
 from services.referrals.insight.recent import Recent
 from services.referrals.insight.suppression import PublishedRow, suppress
 from shared.events import utcnow
+from shared.ops import collector_paused
 
 
 @dataclass(frozen=True)
@@ -73,20 +72,8 @@ def recent_borough_view(
     return recent.get(key, lambda: borough_view(session, schools, today, suppressed))
 
 
-@contextmanager
-def collector_paused():
-    """Counting a borough makes a few hundred thousand short-lived tuples and no reference cycles, so the
-    cyclic garbage collector would only walk the whole heap over and over meanwhile (a third of the time)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def borough_view(session: Session, schools: frozenset[str] | None, today: dt.date, suppressed: bool) -> BoroughView:
+    # a few hundred thousand short-lived tuples: collections meanwhile took a third of the time
     with collector_paused():
         return _counted(session, schools, today, suppressed)
 

@@ -100,8 +100,8 @@ class MarkBatches:
 
     async def process(self, batch: Sequence[faust.EventT]) -> None:
         # A take holds every object it makes until its records are acknowledged, and makes no
-        # cycles: collections during one walked all of it, a tenth to a fifth of a borough worker's
-        # CPU. Paused across the sends too, which retry for a bounded time (output.py).
+        # cycles: collections during one walked all of it, about a tenth of a borough worker's CPU.
+        # Paused across the sends too, which retry for a bounded time (output.py).
         with collector_paused():
             await self._process(batch)
 

@@ -69,13 +69,10 @@ def _windows_listed(thresholds):
     return thresholds
 
 
-_THRESHOLDS = TypeAdapter(Thresholds)
-
-
 def thresholds_with_decline_windows(windows: str) -> Thresholds:
     """The engine's thresholds with attendance_decline's windows given as text, "30,45", read as the
     setting is; a ValidationError names a bad window."""
-    return _THRESHOLDS.validate_python(_windows_listed({"decline_windows_school_days": windows}))
+    return TypeAdapter(Thresholds).validate_python(_windows_listed({"decline_windows_school_days": windows}))
 
 
 @cache

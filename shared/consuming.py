@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from shared.events import Event
+from shared.invalid import first_problem
 from shared.kafka import dead_letter, make_consumer, make_producer, publish
 from shared.settings import KafkaSettings
 from shared.topics import Topic
@@ -179,7 +180,7 @@ class ConsumerLoop(threading.Thread):
             event = topic.decode(record.value)
         except ValidationError as error:
             return self._dead_letter(
-                producer, record, f"undecodable {topic.value_type.__name__}: {error.errors()[0]['msg']}"
+                producer, record, f"undecodable {topic.value_type.__name__}: {first_problem(error)}"
             )
         key = (record.topic, record.partition, record.offset)
         try:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from services.ingest.connectors.client import IngestRefused, ingest_client
 from services.risk_engine.rules import Thresholds
 from services.risk_engine.settings import thresholds_with_decline_windows
+from shared.invalid import every_problem
 from shared.logging import configure_logging
 from synthetic import evaluation_suite
 from synthetic.borough import school_urns
@@ -53,22 +54,13 @@ def evaluate(
         try:
             thresholds = thresholds_with_decline_windows(decline_windows)
         except ValidationError as error:
-            said = f"{decline_windows!r}: {_problems(error)}"
+            said = f"{decline_windows!r}: {every_problem(error)}"
             raise typer.BadParameter(said, param_hint="--decline-windows") from error
     plan = evaluation_suite.Plan(
         seeds, schools, pupils_per_school, prior_year_pupils_per_school, last_year=last_year, thresholds=thresholds
     )
     found = evaluation_suite.run(plan, echo=lambda line: typer.echo(line, err=True))
     typer.echo(evaluation_suite.write(found, out, report, chart))
-
-
-def _problems(error: ValidationError) -> str:
-    """Each problem as "where: what", e.g. "decline_windows_school_days.1: Input should be a valid integer"."""
-    said = []
-    for problem in error.errors():
-        where, what = ".".join(map(str, problem["loc"])), problem["msg"].removeprefix("Value error, ")
-        said.append(f"{where}: {what}" if where else what)
-    return "; ".join(said)
 
 
 @cli.command()

@@ -19,6 +19,7 @@ from services.notifications.operators import DEFAULT_VALID_DAYS, issue_operator_
 from services.notifications.parent_rounds import NewParentPlan, save_plan
 from services.notifications.routing import RecipientRole
 from services.notifications.settings import Settings, get_settings, notify_settings, smtp_settings, teams_settings
+from shared.invalid import every_problem
 from shared.logging import configure_logging
 from shared.problems import DomainError
 from shared.settings import kafka_settings
@@ -80,7 +81,7 @@ def _checked(model, **fields):
     try:
         return model(**fields)
     except ValidationError as error:
-        typer.echo("; ".join(problem["msg"].removeprefix("Value error, ") for problem in error.errors()), err=True)
+        typer.echo(every_problem(error), err=True)
         raise typer.Exit(2) from None
 
 

@@ -31,6 +31,7 @@ from services.risk_engine.takes import takes_of_waiting_marks
 from services.risk_engine.transport import Transport
 from shared import topics
 from shared.events import PupilContext
+from shared.invalid import first_problem
 from shared.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ async def record_context(event: faust.EventT, enrolled: PupilContexts, dead_lett
     try:
         context = PupilContext.model_validate_json(event.value)
     except ValidationError as error:
-        letter = dead_letter(event, f"undecodable PupilContext: {error.errors()[0]['msg']}")
+        letter = dead_letter(event, f"undecodable PupilContext: {first_problem(error)}")
         await (await dead_letters.send(key=letter.key, value=letter.value))
         metrics.DEAD_LETTERS.labels(topics.PUPIL_CONTEXT.name).inc()
         metrics.EVENTS.labels(topics.PUPIL_CONTEXT.name, "dead_lettered").inc()

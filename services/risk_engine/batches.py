@@ -34,6 +34,7 @@ from services.risk_engine.stored_state import Pieces
 from services.risk_engine.tables import within_none
 from shared import topics
 from shared.events import AttendanceMark, DeadLetter, pupil_key, utcnow
+from shared.invalid import first_problem
 from shared.ops import collector_paused
 
 log = logging.getLogger(__name__)
@@ -247,6 +248,5 @@ def _snapshot_record(outcome: Outcome) -> Record:
 def _reason(error: Exception) -> str:
     """A dead letter's reason: the first field pydantic refused, or the error's first line."""
     if isinstance(error, ValidationError):
-        first = error.errors()[0]
-        return f"undecodable AttendanceMark: {'.'.join(map(str, first['loc'])) or 'body'}: {first['msg']}"
+        return f"undecodable AttendanceMark: {first_problem(error)}"
     return f"{type(error).__name__}: {(str(error).splitlines() or [''])[0]}"

@@ -16,6 +16,7 @@ def test_the_directory_is_kept_from_the_command_line(data_dir):
     assert "UK mobile number" in refused(
         *head[:-4], "--channel", "notify_sms", "--address", "12345", "--year-group", "9"
     )
+    assert "quiet_hours: " in refused(*head, "--year-group", "9", "--quiet-hours", "after school")
     recipient_id = run(cli, *head, "--year-group", "9").strip()
     assert f"{recipient_id}\t100001\thead_of_year (year 9)\tMs Okafor\temail\tas_routed" in run(cli, "list-recipients")
     assert f"removed {recipient_id}" in run(cli, "remove-recipient", recipient_id)

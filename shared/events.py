@@ -10,13 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
-from uuid import uuid4
+import os
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
+
+
+def new_event_id() -> str:
+    """A random (version 4) UUID's 32 hex digits, as `uuid4().hex` gives: the same random bytes with the
+    same version and variant bits, without building a UUID object first, which took 2-5 µs an id
+    against about 1 µs. The risk engine makes one for every mark (its snapshot)."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = raw[6] & 0x0F | 0x40  # version 4
+    raw[8] = raw[8] & 0x3F | 0x80  # the RFC 4122 variant
+    return raw.hex()
 
 
 # The range a mark's date and recording time may take on the wire: wide enough for any real
@@ -34,7 +44,7 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     schema_version: int = Field(1, description="Bumped only for incompatible changes")
-    event_id: str = Field(default_factory=lambda: uuid4().hex, description="Unique per event")
+    event_id: str = Field(default_factory=new_event_id, description="Unique per event")
     occurred_at: AwareDatetime = Field(default_factory=utcnow, description="When the event was made (UTC)")
 
     def to_bytes(self) -> bytes:

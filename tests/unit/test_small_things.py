@@ -1,5 +1,5 @@
 """Small promises (issue #10, items 8, 20, 23): usage lines, readable logs, no bound values in errors;
-and the risk engine's garbage-collector setting (issue #16)."""
+the risk engine's garbage-collector setting (issue #16); events' ids."""
 
 import contextlib
 import datetime as dt
@@ -7,6 +7,7 @@ import gc
 import io
 import json
 import logging.config
+import uuid
 
 import pytest
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +20,7 @@ from services.referrals.settings import Settings
 from services.risk_engine.settings import Settings as RiskEngineSettings
 from shared.logging import LoggingSettings, logging_config
 from shared.ops import collect_less_often
+from tests import factories
 
 
 def test_bench_help_prints_usage_instead_of_crashing(capsys):
@@ -84,3 +86,11 @@ def test_the_engine_collects_garbage_less_often_only_when_asked(gc_thresholds):
     assert gc.get_threshold() == gc_thresholds
     collect_less_often(RiskEngineSettings().gc_threshold)
     assert gc.get_threshold() == (50_000, *gc_thresholds[1:])  # the older generations keep their ratios
+
+
+def test_event_ids_are_distinct_version_4_uuids_in_hex():
+    ids = [factories.attendance().event_id for _ in range(2_000)]
+    assert len(set(ids)) == len(ids)
+    for event_id in ids[:200]:
+        parsed = uuid.UUID(hex=event_id)
+        assert parsed.hex == event_id and parsed.version == 4 and parsed.variant == uuid.RFC_4122

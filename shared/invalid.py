@@ -2,7 +2,8 @@
 letter's reason, a command-line refusal. Each problem reads "where: what" (where is the field's
 path, e.g. "decline_windows_school_days.1"), so the reader knows which field to mend.
 
-The refused values are never repeated: in an event they may be a pupil's."""
+The refused values are not repeated (pydantic keeps them apart from its messages): in an event they
+may be a pupil's. A validator's own message should not quote them either."""
 
 from __future__ import annotations
 
